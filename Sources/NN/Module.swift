@@ -1,0 +1,2 @@
+// Module: the protocol every layer implements (named parameters, train/eval, state loading).
+import TensorCore

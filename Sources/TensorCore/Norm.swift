@@ -1,0 +1,148 @@
+// Norm: group_norm and layer_norm, fused forward and backward kernels.
+
+extension Tensor {
+  /// Mean and reciprocal std (biased variance + eps) of one contiguous row, in Double.
+  @inline(__always)
+  static func rowStats(_ p: UnsafePointer<Float>, _ n: Int, eps: Float) -> (Float, Float) {
+    let mean = Double(rowSum(p, n)) / Double(n)
+    var acc: Double = 0
+    for i in 0..<n { let d = Double(p[i]) - mean; acc += d * d }
+    let variance = acc / Double(n)
+    return (Float(mean), Float(1 / (variance + Double(eps)).squareRoot()))
+  }
+
+  /// Group normalisation of [N, C, *] over C/groups channels and all spatial positions,
+  /// with optional per-channel affine weight and bias [C].
+  public static func groupNorm(
+    _ x: Tensor, groups: Int, weight: Tensor?, bias: Tensor?, eps: Float = 1e-5
+  ) throws -> Tensor {
+    try x.requireFloat("group_norm")
+    guard x.rank >= 2, groups > 0, x.shape[1] % groups == 0 else {
+      throw TensorError.shape("group_norm", "input \(shapeString(x.shape)) cannot be split into \(groups) groups of channels")
+    }
+    let n = x.shape[0], c = x.shape[1], spatial = x.count / Swift.max(n * c, 1)
+    for (name, t) in [("weight", weight), ("bias", bias)] {
+      if let t, t.shape != [c] {
+        throw TensorError.shape("group_norm", "\(name) \(shapeString(t.shape)) does not match \(c) channels")
+      }
+    }
+    let cpg = c / groups, m = cpg * spatial
+    let src = x.isContiguous ? x.detach() : x.contiguousCopy()
+    let out = Tensor(shape: x.shape, zeroed: false)
+    let stats = Tensor(shape: [n * groups, 2], zeroed: false)
+    let wc = weight.map { $0.isContiguous ? $0.detach() : $0.contiguousCopy() }
+    let bc = bias.map { $0.isContiguous ? $0.detach() : $0.contiguousCopy() }
+    Parallel.forEach(n * groups) { r in
+      let p = src.data + r * m, o = out.data + r * m
+      let (mean, rstd) = rowStats(p, m, eps: eps)
+      stats.data[2 * r] = mean
+      stats.data[2 * r + 1] = rstd
+      for cl in 0..<cpg {
+        let ch = (r % groups) * cpg + cl
+        let a = rstd * (wc?.data[ch] ?? 1)
+        let b = (bc?.data[ch] ?? 0) - mean * a
+        let ps = p + cl * spatial, os = o + cl * spatial
+        for i in 0..<spatial { os[i] = ps[i] * a + b }
+      }
+    }
+    let inputs = [x] + (weight.map { [$0] } ?? []) + (bias.map { [$0] } ?? [])
+    return out.record("group_norm", inputs) { g in
+      let gc = g.isContiguous ? g : g.contiguousCopy()
+      let gx = Tensor(shape: x.shape, zeroed: false)
+      // Per (sample, channel): sum(dy * xhat) and sum(dy), reduced over samples for the affine grads.
+      let partial = Tensor(shape: [n, c, 2])
+      Parallel.forEach(n * groups) { r in
+        let p = src.data + r * m, dy = gc.data + r * m, dx = gx.data + r * m
+        let mean = stats.data[2 * r], rstd = stats.data[2 * r + 1]
+        var sumDxhat: Double = 0, sumDxhatXhat: Double = 0
+        for cl in 0..<cpg {
+          let ch = (r % groups) * cpg + cl
+          let wv = wc?.data[ch] ?? 1
+          var sdy: Double = 0, sdyx: Double = 0
+          for i in cl * spatial..<(cl + 1) * spatial {
+            let xhat = (p[i] - mean) * rstd
+            sdy += Double(dy[i])
+            sdyx += Double(dy[i] * xhat)
+          }
+          partial.data[((r / groups) * c + ch) * 2] = Float(sdyx)
+          partial.data[((r / groups) * c + ch) * 2 + 1] = Float(sdy)
+          sumDxhat += sdy * Double(wv)
+          sumDxhatXhat += sdyx * Double(wv)
+        }
+        let meanA = Float(sumDxhat / Double(m)), meanB = Float(sumDxhatXhat / Double(m))
+        for cl in 0..<cpg {
+          let ch = (r % groups) * cpg + cl
+          let wv = wc?.data[ch] ?? 1
+          for i in cl * spatial..<(cl + 1) * spatial {
+            let xhat = (p[i] - mean) * rstd
+            dx[i] = rstd * (dy[i] * wv - meanA - xhat * meanB)
+          }
+        }
+      }
+      let sums = try partial.sum(axes: [0])
+      var grads: [Tensor?] = [x.requiresGrad ? gx : nil]
+      if weight != nil { grads.append(try sums.narrow(1, start: 0, length: 1).reshape([c]).contiguousCopy()) }
+      if bias != nil { grads.append(try sums.narrow(1, start: 1, length: 1).reshape([c]).contiguousCopy()) }
+      return grads
+    }
+  }
+
+  /// Layer normalisation over the trailing `normalizedShape` dimensions with optional affine
+  /// weight and bias of that shape.
+  public static func layerNorm(
+    _ x: Tensor, normalizedShape: [Int], weight: Tensor?, bias: Tensor?, eps: Float = 1e-5
+  ) throws -> Tensor {
+    try x.requireFloat("layer_norm")
+    guard x.rank >= normalizedShape.count, Array(x.shape.suffix(normalizedShape.count)) == normalizedShape else {
+      throw TensorError.shape("layer_norm", "input \(shapeString(x.shape)) does not end with normalized shape \(shapeString(normalizedShape))")
+    }
+    for (name, t) in [("weight", weight), ("bias", bias)] {
+      if let t, t.shape != normalizedShape {
+        throw TensorError.shape("layer_norm", "\(name) \(shapeString(t.shape)) does not match \(shapeString(normalizedShape))")
+      }
+    }
+    let d = Swift.max(elementCount(normalizedShape), 1), rows = x.count / d
+    let src = x.isContiguous ? x.detach() : x.contiguousCopy()
+    let out = Tensor(shape: x.shape, zeroed: false)
+    let stats = Tensor(shape: [rows, 2], zeroed: false)
+    let wc = weight.map { $0.isContiguous ? $0.detach() : $0.contiguousCopy() }
+    let bc = bias.map { $0.isContiguous ? $0.detach() : $0.contiguousCopy() }
+    Parallel.forRange(rows, grain: Swift.max(1, 8192 / d)) { b, e in
+      for r in b..<e {
+        let p = src.data + r * d, o = out.data + r * d
+        let (mean, rstd) = rowStats(p, d, eps: eps)
+        stats.data[2 * r] = mean
+        stats.data[2 * r + 1] = rstd
+        for i in 0..<d { o[i] = (p[i] - mean) * rstd * (wc?.data[i] ?? 1) + (bc?.data[i] ?? 0) }
+      }
+    }
+    let inputs = [x] + (weight.map { [$0] } ?? []) + (bias.map { [$0] } ?? [])
+    return out.record("layer_norm", inputs) { g in
+      let gc = g.isContiguous ? g : g.contiguousCopy()
+      let gx = Tensor(shape: x.shape, zeroed: false)
+      let gw = Tensor(shape: [d]), gb = Tensor(shape: [d])
+      for r in 0..<rows {
+        let p = src.data + r * d, dy = gc.data + r * d, dx = gx.data + r * d
+        let mean = stats.data[2 * r], rstd = stats.data[2 * r + 1]
+        var a: Double = 0, b: Double = 0
+        for i in 0..<d {
+          let xhat = (p[i] - mean) * rstd
+          let dxhat = dy[i] * (wc?.data[i] ?? 1)
+          a += Double(dxhat)
+          b += Double(dxhat * xhat)
+          gw.data[i] += dy[i] * xhat
+          gb.data[i] += dy[i]
+        }
+        let ma = Float(a / Double(d)), mb = Float(b / Double(d))
+        for i in 0..<d {
+          let xhat = (p[i] - mean) * rstd
+          dx[i] = rstd * (dy[i] * (wc?.data[i] ?? 1) - ma - xhat * mb)
+        }
+      }
+      var grads: [Tensor?] = [x.requiresGrad ? gx : nil]
+      if weight != nil { grads.append(try gw.reshape(normalizedShape)) }
+      if bias != nil { grads.append(try gb.reshape(normalizedShape)) }
+      return grads
+    }
+  }
+}

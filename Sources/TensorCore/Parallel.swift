@@ -1,0 +1,77 @@
+// Parallel: the engine's one level of multi-threading (Dispatch), and OpenBLAS pinned to one thread.
+
+import COpenBLAS
+import Dispatch
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Thread settings for kernels. All parallelism happens here; OpenBLAS always runs
+/// single-threaded inside the caller's thread, so the two never oversubscribe the cores.
+public enum Parallel {
+  /// Threads used when nothing overrides it: `APTP_NUM_THREADS`, else the core count.
+  public static let defaultThreads: Int = {
+    if let env = getenv("APTP_NUM_THREADS"), let n = Int(String(cString: env)), n > 0 { return n }
+    return Swift.max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+  }()
+
+  /// A per-task override of the thread count (`Parallel.$threadOverride.withValue(1) { ... }`).
+  @TaskLocal public static var threadOverride: Int? = nil
+
+  /// Threads kernels may use now.
+  public static var threads: Int { threadOverride ?? defaultThreads }
+
+  /// Makes OpenBLAS single-threaded, once per process, before the first GEMM.
+  static let blasConfigured: Bool = {
+    openblas_set_num_threads(1)
+    return true
+  }()
+
+  /// Runs `body(begin, end)` over `0..<count` split into contiguous chunks across threads.
+  /// Work below `grain` items per thread stays on the calling thread.
+  @inline(__always)
+  public static func forRange(_ count: Int, grain: Int = 32768, _ body: (Int, Int) -> Void) {
+    let t = Swift.min(threads, Swift.max(1, count / Swift.max(grain, 1)))
+    if t <= 1 {
+      if count > 0 { body(0, count) }
+      return
+    }
+    let chunk = (count + t - 1) / t
+    withoutActuallyEscaping(body) { escaping in
+      let box = UncheckedSendable(escaping)
+      DispatchQueue.concurrentPerform(iterations: t) { i in
+        let begin = i * chunk
+        let end = Swift.min(count, begin + chunk)
+        if begin < end { box.value(begin, end) }
+      }
+    }
+  }
+
+  /// Runs `body(i)` for every i in `0..<count`, spread across threads (for coarse items).
+  @inline(__always)
+  public static func forEach(_ count: Int, _ body: (Int) -> Void) {
+    let t = Swift.min(threads, count)
+    if t <= 1 {
+      for i in 0..<count { body(i) }
+      return
+    }
+    withoutActuallyEscaping(body) { escaping in
+      let box = UncheckedSendable(escaping)
+      DispatchQueue.concurrentPerform(iterations: t) { worker in
+        var i = worker
+        while i < count {
+          box.value(i)
+          i += t
+        }
+      }
+    }
+  }
+}
+
+/// Carries a kernel closure into Dispatch's `@Sendable` worker closure. Kernels write disjoint
+/// ranges of their output, which is what makes sharing them across threads sound.
+struct UncheckedSendable<T>: @unchecked Sendable {
+  let value: T
+  init(_ value: T) { self.value = value }
+}

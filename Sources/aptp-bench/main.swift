@@ -1,0 +1,2 @@
+// aptp-bench: kernel benchmarks against raw sgemm and PyTorch.
+import TensorCore
