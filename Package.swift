@@ -2,7 +2,7 @@
 // The aptp package: layered targets as in DESIGN.md §1 (C shims -> TensorCore -> NN -> ... -> aptp).
 import PackageDescription
 
-/// Kernels are compiled for AVX2/FMA: every machine this project targets (Zen 3) has them.
+/// Kernels are compiled for AVX2/FMA, which every machine this project targets has.
 let kernelFlags: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"])]
 
 let package = Package(
@@ -12,6 +12,9 @@ let package = Package(
     .executable(name: "aptp", targets: ["aptp"]),
     .library(name: "TensorCore", targets: ["TensorCore"]),
     .library(name: "NN", targets: ["NN"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/jpsim/Yams", from: "5.0.1")
   ],
   targets: [
     .systemLibrary(
@@ -26,12 +29,17 @@ let package = Package(
     .systemLibrary(
       name: "CJPEG", pkgConfig: "libjpeg",
       providers: [.apt(["libjpeg62-turbo-dev"])]),
-    .target(name: "TensorCore", dependencies: ["COpenBLAS"], swiftSettings: kernelFlags),
+    .systemLibrary(name: "CSystem"),
+    .target(name: "Formats", dependencies: ["CPNG", "CJPEG", .product(name: "Yams", package: "Yams")]),
+    .target(name: "TensorCore", dependencies: ["COpenBLAS", "CSystem"], swiftSettings: kernelFlags),
     .target(name: "NN", dependencies: ["TensorCore"]),
+    .target(name: "Script"),
     .executableTarget(name: "aptp", dependencies: ["TensorCore", "NN"]),
-    .executableTarget(name: "aptp-bench", dependencies: ["TensorCore"], swiftSettings: kernelFlags),
+    .executableTarget(name: "aptp-bench", dependencies: ["TensorCore", "COpenBLAS"], swiftSettings: kernelFlags),
+    .testTarget(name: "FormatsTests", dependencies: ["Formats"]),
     .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
     .testTarget(name: "NNTests", dependencies: ["NN", "TensorCore"]),
+    .testTarget(name: "ScriptTests", dependencies: ["Script"], exclude: ["cases"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,293 @@
+// AST: expression and statement nodes. Each node evaluates itself (virtual dispatch); the resolver
+// fills in where each variable lives before anything runs.
+
+/// Where a variable lives once resolved.
+enum VariableSlot {
+  case unresolved
+  /// A frame slot holding the value.
+  case local(Int)
+  /// A frame slot holding a Cell (the variable is captured by a closure).
+  case cell(Int)
+  /// Index into the running closure's captured cells.
+  case upvalue(Int)
+  /// Index into the module's globals.
+  case global(Int)
+}
+
+/// Base of all expressions.
+class Expr {
+  let location: SourceLocation
+  init(_ location: SourceLocation) { self.location = location }
+  func eval(_ interp: Interpreter) throws -> Value { .null }
+}
+
+final class LiteralExpr: Expr {
+  let value: Value
+  init(_ value: Value, _ loc: SourceLocation) {
+    self.value = value
+    super.init(loc)
+  }
+  override func eval(_ interp: Interpreter) throws -> Value { value }
+}
+
+/// A double-quoted string with `{expr}` parts.
+final class InterpolationExpr: Expr {
+  enum Part {
+    case text(String)
+    case expr(Expr)
+  }
+  let parts: [Part]
+  init(_ parts: [Part], _ loc: SourceLocation) {
+    self.parts = parts
+    super.init(loc)
+  }
+  override func eval(_ interp: Interpreter) throws -> Value {
+    var s = ""
+    for p in parts {
+      switch p {
+      case .text(let t): s += t
+      case .expr(let e): s += interp.displayString(try e.eval(interp))
+      }
+    }
+    return .string(s)
+  }
+}
+
+final class VariableExpr: Expr {
+  let name: String
+  var slot: VariableSlot = .unresolved
+  init(_ name: String, _ loc: SourceLocation) {
+    self.name = name
+    super.init(loc)
+  }
+  override func eval(_ interp: Interpreter) throws -> Value {
+    switch slot {
+    case .local(let i): return interp.stack[interp.base + i]
+    case .cell(let i):
+      if case .cell(let c) = interp.stack[interp.base + i] { return c.value }
+      return .null
+    case .upvalue(let i): return interp.captures[i].value
+    case .global(let i):
+      if let v = interp.globals.values[i] { return v }
+      throw Diagnostic(.name, "'\(name)' is used before it is defined", at: location)
+    case .unresolved:
+      throw Diagnostic(.name, "unknown name '\(name)'", at: location)
+    }
+  }
+}
+
+final class ListExpr: Expr {
+  let items: [Expr]
+  init(_ items: [Expr], _ loc: SourceLocation) {
+    self.items = items
+    super.init(loc)
+  }
+  override func eval(_ interp: Interpreter) throws -> Value {
+    var out: [Value] = []
+    out.reserveCapacity(items.count)
+    for e in items { out.append(try e.eval(interp)) }
+    return .list(ListRef(out))
+  }
+}
+
+final class MapExpr: Expr {
+  let entries: [(Expr, Expr)]
+  init(_ entries: [(Expr, Expr)], _ loc: SourceLocation) {
+    self.entries = entries
+    super.init(loc)
+  }
+  override func eval(_ interp: Interpreter) throws -> Value {
+    let m = MapRef()
+    for (k, v) in entries {
+      let key = try interp.mapKey(try k.eval(interp), at: k.location)
+      m[key] = try v.eval(interp)
+    }
+    return .map(m)
+  }
+}
+
+enum UnaryOp { case negate, not }
+
+final class UnaryExpr: Expr {
+  let op: UnaryOp
+  let operand: Expr
+  init(_ op: UnaryOp, _ operand: Expr, _ loc: SourceLocation) {
+    self.op = op
+    self.operand = operand
+    super.init(loc)
+  }
+  override func eval(_ interp: Interpreter) throws -> Value {
+    let v = try operand.eval(interp)
+    switch op {
+    case .not: return .bool(!v.isTruthy)
+    case .negate:
+      if case .number(let n) = v { return .number(-n) }
+      return try interp.negate(v, at: location)
+    }
+  }
+}
+
+/// Arithmetic, comparison, `in` and `@`.
+enum BinaryOp: String {
+  case add = "+", sub = "-", mul = "*", div = "/", mod = "%", pow = "**", matmul = "@"
+  case eq = "==", ne = "!=", lt = "<", le = "<=", gt = ">", ge = ">="
+  case `in` = "in", notIn = "not in"
+}
+
+final class BinaryExpr: Expr {
+  let op: BinaryOp
+  let lhs: Expr, rhs: Expr
+  init(_ op: BinaryOp, _ lhs: Expr, _ rhs: Expr, _ loc: SourceLocation) {
+    self.op = op
+    self.lhs = lhs
+    self.rhs = rhs
+    super.init(loc)
+  }
+  override func eval(_ interp: Interpreter) throws -> Value {
+    let a = try lhs.eval(interp)
+    let b = try rhs.eval(interp)
+    if case .number(let x) = a, case .number(let y) = b {
+      switch op {
+      case .add: return .number(x + y)
+      case .sub: return .number(x - y)
+      case .mul: return .number(x * y)
+      case .div: return .number(x / y)
+      case .lt: return .bool(x < y)
+      case .le: return .bool(x <= y)
+      case .gt: return .bool(x > y)
+      case .ge: return .bool(x >= y)
+      case .eq: return .bool(x == y)
+      case .ne: return .bool(x != y)
+      default: break
+      }
+    }
+    return try interp.binary(op, a, b, at: location)
+  }
+}
+
+final class LogicalExpr: Expr {
+  let isAnd: Bool
+  let lhs: Expr, rhs: Expr
+  init(isAnd: Bool, _ lhs: Expr, _ rhs: Expr, _ loc: SourceLocation) {
+    self.isAnd = isAnd
+    self.lhs = lhs
+    self.rhs = rhs
+    super.init(loc)
+  }
+  override func eval(_ interp: Interpreter) throws -> Value {
+    let a = try lhs.eval(interp)
+    if isAnd { return a.isTruthy ? try rhs.eval(interp) : a }
+    return a.isTruthy ? a : try rhs.eval(interp)
+  }
+}
+
+final class RangeExpr: Expr {
+  let start: Expr, end: Expr
+  let inclusive: Bool
+  init(_ start: Expr, _ end: Expr, inclusive: Bool, _ loc: SourceLocation) {
+    self.start = start
+    self.end = end
+    self.inclusive = inclusive
+    super.init(loc)
+  }
+  override func eval(_ interp: Interpreter) throws -> Value {
+    let a = try interp.integer(try start.eval(interp), what: "range start", at: start.location)
+    let b = try interp.integer(try end.eval(interp), what: "range end", at: end.location)
+    return .range(RangeValue(start: a, end: inclusive ? b + 1 : b))
+  }
+}
+
+/// One argument at a call site, optionally named (`f(x, axis: 1)`).
+struct Argument {
+  var name: String?
+  var value: Expr
+}
+
+final class CallExpr: Expr {
+  let callee: Expr
+  let arguments: [Argument]
+  let hasNames: Bool
+  init(_ callee: Expr, _ arguments: [Argument], _ loc: SourceLocation) {
+    self.callee = callee
+    self.arguments = arguments
+    hasNames = arguments.contains { $0.name != nil }
+    super.init(loc)
+  }
+  override func eval(_ interp: Interpreter) throws -> Value {
+    if let field = callee as? FieldExpr {
+      let receiver = try field.object.eval(interp)
+      return try interp.callMethod(receiver, field.name, self)
+    }
+    return try interp.call(try callee.eval(interp), self)
+  }
+}
+
+final class FieldExpr: Expr {
+  let object: Expr
+  let name: String
+  init(_ object: Expr, _ name: String, _ loc: SourceLocation) {
+    self.object = object
+    self.name = name
+    super.init(loc)
+  }
+  override func eval(_ interp: Interpreter) throws -> Value {
+    try interp.getField(try object.eval(interp), name, at: location)
+  }
+}
+
+/// An index or slice inside `x[...]`.
+enum IndexExprPart {
+  case value(Expr)
+  case slice(Expr?, Expr?, Expr?)
+}
+
+final class IndexExpr: Expr {
+  let object: Expr
+  let parts: [IndexExprPart]
+  init(_ object: Expr, _ parts: [IndexExprPart], _ loc: SourceLocation) {
+    self.object = object
+    self.parts = parts
+    super.init(loc)
+  }
+  override func eval(_ interp: Interpreter) throws -> Value {
+    let target = try object.eval(interp)
+    return try interp.index(target, try interp.evaluateIndex(parts), at: location)
+  }
+}
+
+/// `fn(a, b: 2) { ... }` as a value.
+final class FunctionExpr: Expr {
+  let decl: FunctionDecl
+  init(_ decl: FunctionDecl, _ loc: SourceLocation) {
+    self.decl = decl
+    super.init(loc)
+  }
+  override func eval(_ interp: Interpreter) throws -> Value { .function(try interp.makeClosure(decl)) }
+}
+
+/// A function's parameters, body and the frame layout the resolver computed.
+final class FunctionDecl {
+  let name: String
+  let parameters: [(name: String, defaultValue: Expr?)]
+  let body: [Stmt]
+  let location: SourceLocation
+  /// Frame slots needed (parameters first).
+  var slotCount = 0
+  /// Which parameter slots hold cells (captured by inner closures).
+  var boxedParameters: [Bool] = []
+  /// Where each captured variable comes from in the enclosing function.
+  var captures: [VariableSlot] = []
+  /// Parameter index by name, for keyword arguments.
+  lazy var parameterIndex: [String: Int] = {
+    var d: [String: Int] = [:]
+    for (i, p) in parameters.enumerated() { d[p.name] = i }
+    return d
+  }()
+
+  init(name: String, parameters: [(String, Expr?)], body: [Stmt], location: SourceLocation) {
+    self.name = name
+    self.parameters = parameters.map { (name: $0.0, defaultValue: $0.1) }
+    self.body = body
+    self.location = location
+  }
+}

@@ -1,0 +1,366 @@
+// Interpreter: runs resolved chunks — frames on one value stack, closures with captured cells,
+// calls with keyword arguments, recursion limit, cancellation and module globals.
+
+import Foundation
+import Synchronization
+
+/// A flag set asynchronously (Ctrl-C) and polled by loops and native calls.
+public final class InterruptFlag: Sendable {
+  private let flag = Atomic<Bool>(false)
+  public init() {}
+  public func raise() { flag.store(true, ordering: .relaxed) }
+  /// Returns whether the flag was set, clearing it.
+  public func consume() -> Bool { flag.exchange(false, ordering: .relaxed) }
+  public var isRaised: Bool { flag.load(ordering: .relaxed) }
+}
+
+/// A script function value: its declaration, captured cells, defaults and home module.
+public final class Closure: Callable {
+  let decl: FunctionDecl
+  let captures: [Cell]
+  let defaults: [Value?]
+  let globals: GlobalScope
+  init(decl: FunctionDecl, captures: [Cell], defaults: [Value?], globals: GlobalScope) {
+    self.decl = decl
+    self.captures = captures
+    self.defaults = defaults
+    self.globals = globals
+  }
+  public var name: String { decl.name }
+  public var parameterNames: [String] { decl.parameters.map(\.name) }
+}
+
+/// Runs scripts. One instance owns all state (no globals), so tests and sessions are isolated.
+public final class Interpreter {
+  public let sources = SourceManager()
+  /// The session's (or main script's) globals.
+  public let mainGlobals: GlobalScope
+  /// Globals of the running function's module.
+  var globals: GlobalScope
+  var stack: ContiguousArray<Value> = []
+  var base = 0
+  var captures: [Cell] = []
+  var callDepth = 0
+  /// Maximum script call depth before a `stack_overflow` error.
+  public var maxCallDepth = 1000
+  /// Value of the last expression statement (the REPL prints it).
+  var lastValue: Value?
+  var returnValue: Value = .null
+  public let interrupt: InterruptFlag
+  /// Where `print` writes.
+  public var output: (String) -> Void = { s in FileHandle.standardOutput.write(Data(s.utf8)) }
+  /// Folders searched by `import` (in order).
+  public var searchPaths: [String] = []
+  /// Modules provided by natives, by name (`tensor`, `nn`, ...).
+  public var nativeModules: [String: Value] = [:]
+  var loadedModules: [String: Value] = [:]
+  var importing: Set<String> = []
+  /// Methods of built-in types (`list.append`), by type name.
+  var builtinMethods: [String: [String: NativeFunction]] = [:]
+  /// Names defined by `installBuiltins` (shared into stdlib modules).
+  var builtinNames: Set<String> = []
+
+  public init(interrupt: InterruptFlag = InterruptFlag()) {
+    self.interrupt = interrupt
+    mainGlobals = GlobalScope(name: "main")
+    globals = mainGlobals
+    installBuiltins()
+    builtinNames = Set(mainGlobals.names)
+  }
+
+  /// Defines (or replaces) a global visible to every later chunk.
+  public func define(_ name: String, _ value: Value) { mainGlobals[name] = value }
+
+  /// Looks up a global of the main scope.
+  public func global(_ name: String) -> Value? { mainGlobals[name] }
+
+  // MARK: running chunks
+
+  /// The result of running one chunk.
+  public enum Outcome {
+    /// Finished; the value of a trailing expression statement, if any (not `;`-terminated).
+    case value(Value?)
+    /// More input is needed (REPL continuation).
+    case incomplete
+    /// Syntax/name errors (nothing ran) or one runtime error.
+    case errors([Diagnostic])
+  }
+
+  /// Parses, resolves and runs `text` as a chunk of the main module. With `allowIncomplete`
+  /// (the REPL) unfinished input returns `.incomplete`; otherwise it is a syntax error.
+  public func run(_ text: String, name: String, allowIncomplete: Bool = false) -> Outcome {
+    let file = sources.add(name: name, text: text)
+    switch Parser.parse(text, file: file) {
+    case .incomplete(let d): return allowIncomplete ? .incomplete : .errors(d)
+    case .failure(let d): return .errors(d)
+    case .complete(let program): return execute(program, in: mainGlobals)
+    }
+  }
+
+  /// Only checks whether `text` parses completely (for the REPL's continuation prompt).
+  public func isIncomplete(_ text: String) -> Bool {
+    if case .incomplete = Parser.parse(text, file: -1) { return true }
+    return false
+  }
+
+  func execute(_ program: [Stmt], in scope: GlobalScope) -> Outcome {
+    var resolver = Resolver(globals: scope)
+    let frameSize = resolver.resolveChunk(program)
+    if !resolver.diagnostics.isEmpty { return .errors(resolver.diagnostics) }
+    let savedGlobals = globals, savedBase = base, savedCaptures = captures, savedDepth = callDepth
+    let frameBase = stack.count
+    stack.append(contentsOf: repeatElement(.null, count: frameSize))
+    globals = scope
+    base = frameBase
+    captures = []
+    defer {
+      globals = savedGlobals
+      base = savedBase
+      captures = savedCaptures
+      callDepth = savedDepth
+      if stack.count > frameBase { stack.removeSubrange(frameBase...) }
+    }
+    lastValue = nil
+    do {
+      _ = interrupt.consume()
+      for s in program {
+        switch try s.exec(self) {
+        case .normal: continue
+        case .returned: return .value(returnValue)
+        case .breakLoop, .continueLoop:
+          return .errors([Diagnostic(.syntax, "'break' or 'continue' outside a loop", at: s.location)])
+        }
+      }
+      return .value(lastValue)
+    } catch let d as Diagnostic {
+      return .errors([d])
+    } catch {
+      return .errors([Diagnostic(.native, String(describing: error))])
+    }
+  }
+
+  /// Raises `interrupted` if Ctrl-C was pressed. Loops call it at every iteration.
+  @inline(__always)
+  func checkInterrupt(at loc: SourceLocation) throws {
+    if interrupt.isRaised {
+      _ = interrupt.consume()
+      throw Diagnostic(.interrupted, "interrupted", at: loc)
+    }
+  }
+
+  /// Raises `interrupted` if Ctrl-C was pressed; for natives running long work.
+  public func pollInterrupt() throws {
+    if interrupt.isRaised {
+      _ = interrupt.consume()
+      throw Diagnostic(.interrupted, "interrupted")
+    }
+  }
+
+  // MARK: closures and calls
+
+  func makeClosure(_ decl: FunctionDecl) throws -> Closure {
+    var cells: [Cell] = []
+    cells.reserveCapacity(decl.captures.count)
+    for c in decl.captures {
+      switch c {
+      case .cell(let slot):
+        if case .cell(let cell) = stack[base + slot] {
+          cells.append(cell)
+        } else {
+          let cell = Cell(stack[base + slot])
+          stack[base + slot] = .cell(cell)
+          cells.append(cell)
+        }
+      case .upvalue(let i): cells.append(captures[i])
+      default: cells.append(Cell(.null))
+      }
+    }
+    var defaults: [Value?] = []
+    for p in decl.parameters { defaults.append(try p.defaultValue.map { try $0.eval(self) }) }
+    return Closure(decl: decl, captures: cells, defaults: defaults, globals: globals)
+  }
+
+  /// Evaluates a call site's arguments into positional values and named pairs.
+  func evaluateArguments(_ call: CallExpr) throws -> ([Value], [(String, Value)]) {
+    var positional: [Value] = []
+    var named: [(String, Value)] = []
+    for a in call.arguments {
+      let v = try a.value.eval(self)
+      if let n = a.name { named.append((n, v)) } else { positional.append(v) }
+    }
+    return (positional, named)
+  }
+
+  func call(_ callee: Value, _ call: CallExpr) throws -> Value {
+    if case .function(let f) = callee, let closure = f as? Closure, !call.hasNames {
+      return try callClosureFast(closure, call)
+    }
+    let (positional, named) = try evaluateArguments(call)
+    do {
+      return try callValue(callee, positional, named)
+    } catch let d as Diagnostic {
+      throw d.attach(call.location)
+    }
+  }
+
+  /// Positional-only call of a script function: arguments go straight into the new frame.
+  func callClosureFast(_ c: Closure, _ call: CallExpr) throws -> Value {
+    let decl = c.decl
+    let n = call.arguments.count
+    guard n <= decl.parameters.count else {
+      throw Diagnostic(.arity, "'\(decl.name)' takes \(decl.parameters.count) argument\(decl.parameters.count == 1 ? "" : "s") but \(n) were given", at: call.location)
+    }
+    let newBase = stack.count
+    stack.append(contentsOf: repeatElement(.null, count: Swift.max(decl.slotCount, n)))
+    for i in 0..<n {
+      let v = try call.arguments[i].value.eval(self)
+      stack[newBase + i] = v
+    }
+    return try enter(c, newBase: newBase, given: n, callSite: call.location)
+  }
+
+  /// Fills defaults, boxes captured parameters, switches frames and runs the body.
+  func enter(_ c: Closure, newBase: Int, given: Int, assigned: [Bool]? = nil, callSite: SourceLocation) throws -> Value {
+    let decl = c.decl
+    for i in 0..<decl.parameters.count where i >= given && !(assigned?[i] ?? false) {
+      guard let d = c.defaults[i] else {
+        stack.removeSubrange(newBase...)
+        throw Diagnostic(.arity, "missing argument '\(decl.parameters[i].name)' in call to '\(decl.name)'", at: callSite)
+      }
+      stack[newBase + i] = d
+    }
+    for (i, boxed) in decl.boxedParameters.enumerated() where boxed {
+      stack[newBase + i] = .cell(Cell(stack[newBase + i]))
+    }
+    if callDepth >= maxCallDepth {
+      stack.removeSubrange(newBase...)
+      throw Diagnostic(.stackOverflow, "stack overflow: more than \(maxCallDepth) nested calls", at: callSite)
+    }
+    let savedBase = base, savedCaptures = captures, savedGlobals = globals
+    base = newBase
+    captures = c.captures
+    globals = c.globals
+    callDepth += 1
+    defer {
+      base = savedBase
+      captures = savedCaptures
+      globals = savedGlobals
+      callDepth -= 1
+      if stack.count > newBase { stack.removeSubrange(newBase...) }
+    }
+    do {
+      if case .returned = try execBlock(decl.body, self) {
+        let r = returnValue
+        returnValue = .null
+        return r
+      }
+      return .null
+    } catch var d as Diagnostic {
+      d.frames.append(StackFrame(function: decl.name, location: callSite))
+      throw d
+    }
+  }
+
+  /// Calls any callable value with evaluated arguments (natives use this to call back).
+  public func callValue(_ callee: Value, _ positional: [Value], _ named: [(String, Value)] = []) throws -> Value {
+    switch callee {
+    case .function(let f):
+      if let c = f as? Closure { return try callClosure(c, positional, named) }
+      if let nf = f as? NativeFunction { return try callNative(nf, positional, named, receiver: nil) }
+      if let bm = f as? BoundMethod { return try callNative(bm.function, positional, named, receiver: bm.receiver) }
+    case .native(let o):
+      if let fn = o.type.call { return try callNative(fn, positional, named, receiver: callee) }
+    default: break
+    }
+    throw Diagnostic(.type, "\(callee.typeName) is not callable")
+  }
+
+  func callClosure(_ c: Closure, _ positional: [Value], _ named: [(String, Value)]) throws -> Value {
+    let decl = c.decl
+    guard positional.count <= decl.parameters.count else {
+      throw Diagnostic(.arity, "'\(decl.name)' takes \(decl.parameters.count) argument\(decl.parameters.count == 1 ? "" : "s") but \(positional.count) were given")
+    }
+    let newBase = stack.count
+    stack.append(contentsOf: repeatElement(.null, count: Swift.max(decl.slotCount, decl.parameters.count)))
+    for (i, v) in positional.enumerated() { stack[newBase + i] = v }
+    var assigned = [Bool](repeating: false, count: decl.parameters.count)
+    for i in 0..<positional.count { assigned[i] = true }
+    for (name, v) in named {
+      guard let i = decl.parameterIndex[name] else {
+        stack.removeSubrange(newBase...)
+        var msg = "'\(decl.name)' has no parameter named '\(name)'"
+        if let s = closestName(name, decl.parameters.map(\.name)) { msg += " (did you mean '\(s)'?)" }
+        throw Diagnostic(.arity, msg)
+      }
+      if assigned[i] {
+        stack.removeSubrange(newBase...)
+        throw Diagnostic(.arity, "'\(decl.name)' got two values for parameter '\(name)'")
+      }
+      assigned[i] = true
+      stack[newBase + i] = v
+    }
+    return try enter(c, newBase: newBase, given: 0, assigned: assigned, callSite: decl.location)
+  }
+
+  /// Binds arguments to a native function's declared parameters and calls it.
+  func callNative(_ f: NativeFunction, _ positional: [Value], _ named: [(String, Value)], receiver: Value?) throws -> Value {
+    let params = f.parameters
+    var values = [Value?](repeating: nil, count: params.count)
+    var rest: [Value] = []
+    var pi = 0
+    for v in positional {
+      while pi < params.count && params[pi].variadic == false && values[pi] != nil { pi += 1 }
+      guard pi < params.count else {
+        throw Diagnostic(.arity, "'\(f.name)' takes at most \(params.count) argument\(params.count == 1 ? "" : "s") but \(positional.count) were given (\(f.signature))")
+      }
+      if params[pi].variadic { rest.append(v) } else {
+        values[pi] = v
+        pi += 1
+      }
+    }
+    for (name, v) in named {
+      guard let i = params.firstIndex(where: { $0.name == name && !$0.variadic }) else {
+        var msg = "'\(f.name)' has no parameter named '\(name)'"
+        if let s = closestName(name, params.map(\.name)) { msg += " (did you mean '\(s)'?)" }
+        throw Diagnostic(.arity, msg + " (\(f.signature))")
+      }
+      if values[i] != nil { throw Diagnostic(.arity, "'\(f.name)' got two values for parameter '\(name)'") }
+      values[i] = v
+    }
+    var bound: [Value] = []
+    bound.reserveCapacity(params.count)
+    for (i, p) in params.enumerated() {
+      if p.variadic {
+        bound.append(.list(ListRef(rest)))
+      } else if let v = values[i] {
+        bound.append(v)
+      } else if let d = p.defaultValue {
+        bound.append(d.value)
+      } else {
+        throw Diagnostic(.arity, "missing argument '\(p.name)' in call to '\(f.name)' (\(f.signature))")
+      }
+    }
+    return try f.body(Arguments(callee: f.name, values: bound, receiver: receiver, interpreter: self))
+  }
+
+  /// `receiver.name(args)`: methods of natives and built-in types, or a callable field.
+  func callMethod(_ receiver: Value, _ name: String, _ call: CallExpr) throws -> Value {
+    if let m = method(of: receiver, name) {
+      let (positional, named) = try evaluateArguments(call)
+      do {
+        return try callNative(m, positional, named, receiver: receiver)
+      } catch let d as Diagnostic {
+        throw d.attach(call.location)
+      }
+    }
+    return try self.call(try getField(receiver, name, at: call.location), call)
+  }
+
+  /// The native method `name` of a value's type, if it has one.
+  func method(of v: Value, _ name: String) -> NativeFunction? {
+    switch v {
+    case .native(let o): return o.type.methods[name]
+    default: return builtinMethods[v.typeName]?[name]
+    }
+  }
+}

@@ -1,0 +1,286 @@
+// Statements: let, assignment, fn, if, while, for, break/continue/return, import, try/catch.
+
+/// How a statement finished.
+enum Flow {
+  case normal, breakLoop, continueLoop, returned
+}
+
+/// Base of all statements.
+class Stmt {
+  let location: SourceLocation
+  init(_ location: SourceLocation) { self.location = location }
+  func exec(_ interp: Interpreter) throws -> Flow { .normal }
+}
+
+/// Runs statements in order until one breaks the normal flow.
+@inline(__always)
+func execBlock(_ stmts: [Stmt], _ interp: Interpreter) throws -> Flow {
+  for s in stmts {
+    let f = try s.exec(interp)
+    if case .normal = f { continue }
+    return f
+  }
+  return .normal
+}
+
+final class ExprStmt: Stmt {
+  let expr: Expr
+  /// Ended with `;` — the REPL does not print its value.
+  let silent: Bool
+  init(_ expr: Expr, silent: Bool, _ loc: SourceLocation) {
+    self.expr = expr
+    self.silent = silent
+    super.init(loc)
+  }
+  override func exec(_ interp: Interpreter) throws -> Flow {
+    let v = try expr.eval(interp)
+    interp.lastValue = silent ? nil : v
+    return .normal
+  }
+}
+
+/// Stores a value into a resolved variable slot.
+@inline(__always)
+func store(_ value: Value, into slot: VariableSlot, _ interp: Interpreter, declaring: Bool) {
+  switch slot {
+  case .local(let i): interp.stack[interp.base + i] = value
+  case .cell(let i):
+    if !declaring, case .cell(let c) = interp.stack[interp.base + i] {
+      c.value = value
+    } else {
+      interp.stack[interp.base + i] = .cell(Cell(value))
+    }
+  case .upvalue(let i): interp.captures[i].value = value
+  case .global(let i): interp.globals.values[i] = value
+  case .unresolved: break
+  }
+}
+
+final class LetStmt: Stmt {
+  let name: String
+  let value: Expr?
+  var slot: VariableSlot = .unresolved
+  init(_ name: String, _ value: Expr?, _ loc: SourceLocation) {
+    self.name = name
+    self.value = value
+    super.init(loc)
+  }
+  override func exec(_ interp: Interpreter) throws -> Flow {
+    store(try value?.eval(interp) ?? .null, into: slot, interp, declaring: true)
+    interp.lastValue = nil
+    return .normal
+  }
+}
+
+final class AssignStmt: Stmt {
+  let target: Expr
+  /// nil for `=`, else the operator of `+=` and friends.
+  let op: BinaryOp?
+  let value: Expr
+  init(_ target: Expr, _ op: BinaryOp?, _ value: Expr, _ loc: SourceLocation) {
+    self.target = target
+    self.op = op
+    self.value = value
+    super.init(loc)
+  }
+  override func exec(_ interp: Interpreter) throws -> Flow {
+    interp.lastValue = nil
+    switch target {
+    case let v as VariableExpr:
+      var new = try value.eval(interp)
+      if let op { new = try interp.binary(op, try v.eval(interp), new, at: location) }
+      store(new, into: v.slot, interp, declaring: false)
+    case let f as FieldExpr:
+      let obj = try f.object.eval(interp)
+      var new = try value.eval(interp)
+      if let op { new = try interp.binary(op, try interp.getField(obj, f.name, at: f.location), new, at: location) }
+      try interp.setField(obj, f.name, new, at: f.location)
+    case let ix as IndexExpr:
+      let obj = try ix.object.eval(interp)
+      let idx = try interp.evaluateIndex(ix.parts)
+      var new = try value.eval(interp)
+      if let op { new = try interp.binary(op, try interp.index(obj, idx, at: ix.location), new, at: location) }
+      try interp.setIndex(obj, idx, new, at: ix.location)
+    default:
+      throw Diagnostic(.syntax, "cannot assign to this expression", at: target.location)
+    }
+    return .normal
+  }
+}
+
+final class FnStmt: Stmt {
+  let decl: FunctionDecl
+  var slot: VariableSlot = .unresolved
+  init(_ decl: FunctionDecl, _ loc: SourceLocation) {
+    self.decl = decl
+    super.init(loc)
+  }
+  override func exec(_ interp: Interpreter) throws -> Flow {
+    // Declare first so a local recursive function can capture its own cell.
+    store(.null, into: slot, interp, declaring: true)
+    store(.function(try interp.makeClosure(decl)), into: slot, interp, declaring: false)
+    interp.lastValue = nil
+    return .normal
+  }
+}
+
+final class IfStmt: Stmt {
+  let condition: Expr
+  let then: [Stmt]
+  let otherwise: [Stmt]?
+  init(_ condition: Expr, _ then: [Stmt], _ otherwise: [Stmt]?, _ loc: SourceLocation) {
+    self.condition = condition
+    self.then = then
+    self.otherwise = otherwise
+    super.init(loc)
+  }
+  override func exec(_ interp: Interpreter) throws -> Flow {
+    interp.lastValue = nil
+    if try condition.eval(interp).isTruthy { return try execBlock(then, interp) }
+    if let otherwise { return try execBlock(otherwise, interp) }
+    return .normal
+  }
+}
+
+final class WhileStmt: Stmt {
+  let condition: Expr
+  let body: [Stmt]
+  init(_ condition: Expr, _ body: [Stmt], _ loc: SourceLocation) {
+    self.condition = condition
+    self.body = body
+    super.init(loc)
+  }
+  override func exec(_ interp: Interpreter) throws -> Flow {
+    while try condition.eval(interp).isTruthy {
+      try interp.checkInterrupt(at: location)
+      switch try execBlock(body, interp) {
+      case .breakLoop: interp.lastValue = nil; return .normal
+      case .returned: return .returned
+      default: continue
+      }
+    }
+    interp.lastValue = nil
+    return .normal
+  }
+}
+
+final class ForStmt: Stmt {
+  let names: [String]
+  var slots: [VariableSlot] = []
+  let iterable: Expr
+  let body: [Stmt]
+  init(_ names: [String], _ iterable: Expr, _ body: [Stmt], _ loc: SourceLocation) {
+    self.names = names
+    self.iterable = iterable
+    self.body = body
+    super.init(loc)
+  }
+
+  /// Binds one element to the loop variable(s); two names destructure pairs.
+  func bind(_ v: Value, _ interp: Interpreter) throws {
+    if slots.count == 1 {
+      store(v, into: slots[0], interp, declaring: true)
+      return
+    }
+    guard case .list(let l) = v, l.items.count == slots.count else {
+      throw Diagnostic(.value, "cannot unpack \(v.typeName) into \(slots.count) loop variables", at: iterable.location)
+    }
+    for (s, x) in zip(slots, l.items) { store(x, into: s, interp, declaring: true) }
+  }
+
+  override func exec(_ interp: Interpreter) throws -> Flow {
+    let source = try iterable.eval(interp)
+    if case .range(let r) = source, slots.count == 1 {
+      var i = r.start
+      while r.step > 0 ? i < r.end : i > r.end {
+        try interp.checkInterrupt(at: location)
+        store(.number(Double(i)), into: slots[0], interp, declaring: true)
+        switch try execBlock(body, interp) {
+        case .breakLoop: interp.lastValue = nil; return .normal
+        case .returned: return .returned
+        default: break
+        }
+        i += r.step
+      }
+      interp.lastValue = nil
+      return .normal
+    }
+    let next = try interp.iterator(source, pairs: slots.count == 2, at: iterable.location)
+    while let v = try next() {
+      try interp.checkInterrupt(at: location)
+      try bind(v, interp)
+      switch try execBlock(body, interp) {
+      case .breakLoop: interp.lastValue = nil; return .normal
+      case .returned: return .returned
+      default: continue
+      }
+    }
+    interp.lastValue = nil
+    return .normal
+  }
+}
+
+final class BreakStmt: Stmt {
+  override func exec(_ interp: Interpreter) throws -> Flow { .breakLoop }
+}
+
+final class ContinueStmt: Stmt {
+  override func exec(_ interp: Interpreter) throws -> Flow { .continueLoop }
+}
+
+final class ReturnStmt: Stmt {
+  let value: Expr?
+  init(_ value: Expr?, _ loc: SourceLocation) {
+    self.value = value
+    super.init(loc)
+  }
+  override func exec(_ interp: Interpreter) throws -> Flow {
+    interp.returnValue = try value?.eval(interp) ?? .null
+    return .returned
+  }
+}
+
+final class ImportStmt: Stmt {
+  let path: [String]
+  let alias: String
+  var slot: VariableSlot = .unresolved
+  init(_ path: [String], alias: String?, _ loc: SourceLocation) {
+    self.path = path
+    self.alias = alias ?? path[path.count - 1]
+    super.init(loc)
+  }
+  override func exec(_ interp: Interpreter) throws -> Flow {
+    store(try interp.importModule(path, at: location), into: slot, interp, declaring: true)
+    interp.lastValue = nil
+    return .normal
+  }
+}
+
+final class TryStmt: Stmt {
+  let body: [Stmt]
+  let errorName: String
+  var slot: VariableSlot = .unresolved
+  let handler: [Stmt]
+  init(_ body: [Stmt], _ errorName: String, _ handler: [Stmt], _ loc: SourceLocation) {
+    self.body = body
+    self.errorName = errorName
+    self.handler = handler
+    super.init(loc)
+  }
+  override func exec(_ interp: Interpreter) throws -> Flow {
+    let depth = interp.callDepth, stackTop = interp.stack.count, base = interp.base, captures = interp.captures
+    let globals = interp.globals
+    do {
+      return try execBlock(body, interp)
+    } catch let d as Diagnostic where d.kind != .interrupted {
+      // Unwind frames the failed body left behind.
+      interp.callDepth = depth
+      interp.base = base
+      interp.captures = captures
+      interp.globals = globals
+      if interp.stack.count > stackTop { interp.stack.removeSubrange(stackTop...) }
+      store(interp.errorValue(d), into: slot, interp, declaring: true)
+      return try execBlock(handler, interp)
+    }
+  }
+}

@@ -1,0 +1,140 @@
+// Value: everything a script can hold — nil, bool, number, string, list, map, range, function, native object.
+
+/// A script value. Lists and maps are shared references, as in Python and Lua.
+public enum Value {
+  case null
+  case bool(Bool)
+  case number(Double)
+  case string(String)
+  case list(ListRef)
+  case map(MapRef)
+  case range(RangeValue)
+  case function(Callable)
+  case native(NativeObject)
+  /// A captured variable's box; lives only in frame slots, never seen by scripts.
+  case cell(Cell)
+
+  /// The name scripts see from `type(x)`.
+  public var typeName: String {
+    switch self {
+    case .null: return "nil"
+    case .bool: return "bool"
+    case .number: return "number"
+    case .string: return "string"
+    case .list: return "list"
+    case .map: return "map"
+    case .range: return "range"
+    case .function: return "function"
+    case .native(let o): return o.type.name
+    case .cell(let c): return c.value.typeName
+    }
+  }
+
+  /// `nil` and `false` are false; everything else (including 0 and "") is true, as in Lua.
+  public var isTruthy: Bool {
+    switch self {
+    case .null: return false
+    case .bool(let b): return b
+    default: return true
+    }
+  }
+}
+
+/// A mutable, shared list.
+public final class ListRef {
+  public var items: [Value]
+  public init(_ items: [Value] = []) { self.items = items }
+}
+
+/// A mutable, shared map that keeps insertion order. Keys are strings or numbers.
+public final class MapRef {
+  public private(set) var keys: [MapKey] = []
+  private var values: [MapKey: Value] = [:]
+
+  public init() {}
+  public init(_ pairs: [(String, Value)]) {
+    for (k, v) in pairs { self[.string(k)] = v }
+  }
+
+  public var count: Int { keys.count }
+
+  public subscript(key: MapKey) -> Value? {
+    get { values[key] }
+    set {
+      if let newValue {
+        if values.updateValue(newValue, forKey: key) == nil { keys.append(key) }
+      } else if values.removeValue(forKey: key) != nil {
+        keys.removeAll { $0 == key }
+      }
+    }
+  }
+
+  public subscript(name: String) -> Value? {
+    get { values[.string(name)] }
+    set { self[.string(name)] = newValue }
+  }
+
+  /// Entries in insertion order.
+  public var entries: [(MapKey, Value)] { keys.compactMap { k in values[k].map { (k, $0) } } }
+}
+
+/// A map key: a string or a number.
+public enum MapKey: Hashable, Sendable, CustomStringConvertible {
+  case string(String)
+  case number(Double)
+
+  public var value: Value {
+    switch self {
+    case .string(let s): return .string(s)
+    case .number(let n): return .number(n)
+    }
+  }
+
+  public var description: String {
+    switch self {
+    case .string(let s): return s
+    case .number(let n): return formatNumber(n)
+    }
+  }
+}
+
+/// A half-open integer range `start..end` (or inclusive `start..=end`) with a step.
+public struct RangeValue: Sendable, Equatable {
+  public var start: Int
+  public var end: Int
+  public var step: Int
+
+  public init(start: Int, end: Int, step: Int = 1) {
+    self.start = start
+    self.end = end
+    self.step = step
+  }
+
+  public var count: Int {
+    if step > 0 { return start < end ? (end - start + step - 1) / step : 0 }
+    return start > end ? (start - end - step - 1) / -step : 0
+  }
+
+  public func element(_ i: Int) -> Int { start + i * step }
+}
+
+/// A box holding a variable that closures capture.
+public final class Cell {
+  public var value: Value
+  public init(_ value: Value) { self.value = value }
+}
+
+/// Anything that can be called: script closures, native functions, bound methods.
+public protocol Callable: AnyObject {
+  var name: String { get }
+  /// Parameter names in order (for help, completion and keyword arguments).
+  var parameterNames: [String] { get }
+}
+
+/// Formats a number the way scripts print it: integers without a fraction, others shortest.
+public func formatNumber(_ n: Double) -> String {
+  if n.isNaN { return "nan" }
+  if n.isInfinite { return n > 0 ? "inf" : "-inf" }
+  if n == n.rounded(), Swift.abs(n) < 1e16 { return String(Int64(n)) }
+  return String(n)
+}
