@@ -34,12 +34,13 @@ let package = Package(
     .target(name: "TensorCore", dependencies: ["COpenBLAS", "CSystem"], swiftSettings: kernelFlags),
     .target(name: "NN", dependencies: ["TensorCore"]),
     .target(name: "Script"),
+    .target(name: "Bindings", dependencies: ["Script", "TensorCore", "NN"]),
     .executableTarget(name: "aptp", dependencies: ["TensorCore", "NN"]),
     .executableTarget(name: "aptp-bench", dependencies: ["TensorCore", "COpenBLAS"], swiftSettings: kernelFlags),
     .testTarget(name: "FormatsTests", dependencies: ["Formats"]),
     .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
     .testTarget(name: "NNTests", dependencies: ["NN", "TensorCore"]),
-    .testTarget(name: "ScriptTests", dependencies: ["Script"], exclude: ["cases"]),
+    .testTarget(name: "ScriptTests", dependencies: ["Script", "Bindings"], exclude: ["cases"]),
   ],
   swiftLanguageModes: [.v6]
 )

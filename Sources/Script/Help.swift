@@ -41,7 +41,8 @@ extension Interpreter {
   /// Member names of a value, for `dir` and TAB completion.
   public func memberNames(_ v: Value) -> [String] {
     switch v {
-    case .native(let o): return (Array(o.type.properties.keys) + Array(o.type.methods.keys)).sorted()
+    case .native(let o):
+      return (Array(o.type.properties.keys) + Array(o.type.methods.keys) + (o.type.dynamicMemberNames?(o) ?? [])).sorted()
     case .map(let m): return (m.keys.map(\.description) + (builtinMethods["map"]?.keys.map { $0 } ?? [])).sorted()
     default: return (builtinMethods[v.typeName]?.keys.map { $0 } ?? []).sorted()
     }

@@ -340,7 +340,13 @@ public final class Interpreter {
         throw Diagnostic(.arity, "missing argument '\(p.name)' in call to '\(f.name)' (\(f.signature))")
       }
     }
-    return try f.body(Arguments(callee: f.name, values: bound, receiver: receiver, interpreter: self))
+    do {
+      return try f.body(Arguments(callee: f.name, values: bound, receiver: receiver, interpreter: self))
+    } catch let d as Diagnostic {
+      throw d
+    } catch {
+      throw Diagnostic(.native, String(describing: error))
+    }
   }
 
   /// `receiver.name(args)`: methods of natives and built-in types, or a callable field.

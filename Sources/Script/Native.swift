@@ -204,6 +204,11 @@ public final class NativeType {
   /// Makes objects callable (`model(x)`), with its own parameters.
   public var call: NativeFunction?
   public var describe: ((NativeObject) -> String)?
+  /// Fields that depend on the object (a module's children and parameters), after properties
+  /// and methods; returns nil for unknown names.
+  public var dynamicMember: ((NativeObject, String) throws -> Value?)?
+  /// The names `dynamicMember` knows, for completion and `dir`.
+  public var dynamicMemberNames: ((NativeObject) -> [String])?
   public var length: ((NativeObject) throws -> Int)?
 
   public init(name: String, doc: String) {

@@ -135,8 +135,14 @@ extension Interpreter {
         }
       }
       if let m = o.type.methods[name] { return .function(BoundMethod(receiver: v, function: m)) }
+      if let dyn = o.type.dynamicMember {
+        do {
+          if let x = try dyn(o, name) { return x }
+        } catch let d as Diagnostic { throw d.attach(loc) }
+      }
       var msg = "\(o.type.name) has no member '\(name)'"
-      if let s = closestName(name, Array(o.type.properties.keys) + Array(o.type.methods.keys)) {
+      let known = Array(o.type.properties.keys) + Array(o.type.methods.keys) + (o.type.dynamicMemberNames?(o) ?? [])
+      if let s = closestName(name, known) {
         msg += " (did you mean '\(s)'?)"
       }
       throw Diagnostic(.key, msg, at: loc)

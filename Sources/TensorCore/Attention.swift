@@ -54,7 +54,9 @@ extension Tensor {
     var maskOffsets: [Int] = []
     if let mask {
       try mask.requireFloat("attention")
-      let em = try mask.detach().expand(batch + [lq, lk])
+      guard let em = try? mask.detach().expand(batch + [lq, lk]) else {
+        throw TensorError.shape("attention", "mask \(shapeString(mask.shape)) cannot be broadcast to \(shapeString(batch + [lq, lk]))")
+      }
       expandedMask = em
       maskOffsets = Tensor.batchOffsets(em, batch).map { $0 + em.offset }
     }
@@ -68,10 +70,11 @@ extension Tensor {
     let out = Tensor(shape: batch + [lq, dv], zeroed: false)
     let lse = Tensor(shape: [plan.heads, lq], zeroed: false)
     attentionForward(plan, qc.data, kc.data, vc.data, out.data, lse.data)
+    let saved = out.detach()  // not `out`: the closure would keep its own output alive
     return out.record("attention", [q, k, v]) { g in
       let gc = g.isContiguous ? g : g.contiguousCopy()
       let gq = Tensor(shape: q.shape, zeroed: false), gk = Tensor(shape: k.shape), gv = Tensor(shape: v.shape)
-      attentionBackward(plan, qc.data, kc.data, vc.data, out.data, lse.data, gc.data, gq.data, gk.data, gv.data)
+      attentionBackward(plan, qc.data, kc.data, vc.data, saved.data, lse.data, gc.data, gq.data, gk.data, gv.data)
       return [gq, gk, gv]
     }
   }
@@ -108,27 +111,13 @@ extension Tensor {
 /// A fully masked row (all -inf) becomes zeros with lse = -inf.
 @inline(__always)
 func softmaxRowLSE(_ row: UnsafeMutablePointer<Float>, _ n: Int) -> Float {
-  var m = -Float.infinity
-  for j in 0..<n { m = Swift.max(m, row[j]) }
+  let m = rowMax(row, n)
   if m == -.infinity {
     row.update(repeating: 0, count: n)
     return -.infinity
   }
-  var acc = F8()
-  let mv = F8(repeating: m)
-  var i = 0
-  while i + 8 <= n {
-    let e = vexp(load8(row + i) - mv)
-    store8(e, row + i)
-    acc += e
-    i += 8
-  }
-  var total = acc.sum()
-  while i < n {
-    row[i] = expf(row[i] - m)
-    total += row[i]
-    i += 1
-  }
+  for i in 0..<n { row[i] = fastExp(row[i] - m) }
+  let total = rowSum(row, n)
   let inv = 1 / total
   for j in 0..<n { row[j] *= inv }
   return m + logf(total)
@@ -168,7 +157,7 @@ extension Tensor {
           if l == -.infinity {
             row.update(repeating: 0, count: p.lk)
           } else {
-            for j in 0..<p.lk { row[j] = expf(row[j] - l) }
+            for j in 0..<p.lk { row[j] = fastExp(row[j] - l) }
           }
         }
         // dV += Pᵀ dO ; dP = dO Vᵀ

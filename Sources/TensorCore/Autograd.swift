@@ -54,6 +54,7 @@ extension Tensor {
   public func backward(_ gradient: Tensor? = nil, retainGraph: Bool = false) throws {
     let seed: Tensor
     if let gradient {
+      try gradient.requireFloat("backward")
       guard gradient.shape == shape else {
         throw TensorError.shape("backward", "gradient \(shapeString(gradient.shape)) does not match tensor \(shapeString(shape))")
       }

@@ -7,21 +7,21 @@
 extension Tensor {
   /// a + b with broadcasting.
   public static func + (a: Tensor, b: Tensor) throws -> Tensor {
-    try broadcastBinary(a, b, op: "add", +).record("add", [a, b]) { g in
+    try broadcastBinary(a, b, op: "add", AddOp()).record("add", [a, b]) { g in
       [try g.sumTo(a.shape), try g.sumTo(b.shape)]
     }
   }
 
   /// a - b with broadcasting.
   public static func - (a: Tensor, b: Tensor) throws -> Tensor {
-    try broadcastBinary(a, b, op: "sub", -).record("sub", [a, b]) { g in
+    try broadcastBinary(a, b, op: "sub", SubOp()).record("sub", [a, b]) { g in
       [try g.sumTo(a.shape), b.requiresGrad ? try g.neg().sumTo(b.shape) : nil]
     }
   }
 
   /// a * b with broadcasting.
   public static func * (a: Tensor, b: Tensor) throws -> Tensor {
-    try broadcastBinary(a, b, op: "mul", *).record("mul", [a, b]) { g in
+    try broadcastBinary(a, b, op: "mul", MulOp()).record("mul", [a, b]) { g in
       [
         a.requiresGrad ? try (g * b).sumTo(a.shape) : nil,
         b.requiresGrad ? try (g * a).sumTo(b.shape) : nil,
@@ -31,11 +31,11 @@ extension Tensor {
 
   /// a / b with broadcasting.
   public static func / (a: Tensor, b: Tensor) throws -> Tensor {
-    try broadcastBinary(a, b, op: "div", /).record("div", [a, b]) { g in
+    try broadcastBinary(a, b, op: "div", DivOp()).record("div", [a, b]) { g in
       [
         a.requiresGrad ? try (g / b).sumTo(a.shape) : nil,
         b.requiresGrad
-          ? try broadcastTernary(g, a, b, op: "div_backward") { g, a, b in -g * a / (b * b) }.sumTo(b.shape) : nil,
+          ? try broadcastTernary(g, a, b, op: "div_backward", DivRhsGrad()).sumTo(b.shape) : nil,
       ]
     }
   }
@@ -53,6 +53,7 @@ extension Tensor {
   public func pow(_ exponent: Tensor) throws -> Tensor {
     let a = self, b = exponent
     let out = try broadcastBinary(a, b, op: "pow") { Glibc.powf($0, $1) }
+    let saved = out.detach()  // not `out`: the closure would keep its own output alive
     return out.record("pow", [a, b]) { g in
       [
         a.requiresGrad
@@ -60,7 +61,7 @@ extension Tensor {
             b == 0 ? 0 : g * b * Glibc.powf(a, b - 1)
           }.sumTo(a.shape) : nil,
         b.requiresGrad
-          ? try broadcastTernary(g, out, a, op: "pow_backward") { g, y, a in
+          ? try broadcastTernary(g, saved, a, op: "pow_backward") { g, y, a in
             a > 0 ? g * y * Glibc.logf(a) : (a == 0 ? 0 : .nan)
           }.sumTo(b.shape) : nil,
       ]
@@ -70,7 +71,7 @@ extension Tensor {
   /// self ** p for a scalar exponent.
   public func pow(_ p: Float) throws -> Tensor {
     let x = self
-    if p == 2 { return try mapUnary(x, op: "pow") { $0 * $0 }.record("pow", [x]) { g in [try g * x * 2] } }
+    if p == 2 { return try mapUnary(x, op: "pow", SquareOp()).record("pow", [x]) { g in [try g * x * 2] } }
     return try mapUnary(x, op: "pow") { Glibc.powf($0, p) }.record("pow", [x]) { g in
       [try broadcastBinary(g, x, op: "pow_backward") { g, x in p == 0 ? 0 : g * p * Glibc.powf(x, p - 1) }]
     }

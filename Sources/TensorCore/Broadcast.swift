@@ -14,11 +14,10 @@ struct BroadcastPlan {
     var strides: [[Int]] = Array(repeating: [], count: inputs.count)
     let full = inputs.map { broadcastStrides(shape: $0.shape, strides: $0.strides, to: shape) }
     for d in 0..<shape.count where shape[d] != 1 {
-      if let last = sizes.last,
-        (0..<inputs.count).allSatisfy({ strides[$0].last! == full[$0][d] * shape[d] })
-      {
-        sizes[sizes.count - 1] = last * shape[d]
-        for k in 0..<inputs.count { strides[k][strides[k].count - 1] = full[k][d] }
+      let mergeable = !sizes.isEmpty && (0..<inputs.count).allSatisfy { strides[$0][sizes.count - 1] == full[$0][d] * shape[d] }
+      if mergeable {
+        sizes[sizes.count - 1] *= shape[d]
+        for k in 0..<inputs.count { strides[k][sizes.count - 1] = full[k][d] }
       } else {
         sizes.append(shape[d])
         for k in 0..<inputs.count { strides[k].append(full[k][d]) }
@@ -35,10 +34,13 @@ struct BroadcastPlan {
 
   var inner: Int { sizes[sizes.count - 1] }
   var rows: Int { sizes.dropLast().reduce(1, *) }
+  /// Innermost stride of input `k`.
+  func innerStride(_ k: Int) -> Int { strides[k][sizes.count - 1] }
 
-  /// Storage offset of input `k` at the start of row `row`.
+  /// Storage offset of input `k` at output element `start` of row `row`.
   @inline(__always)
-  func rowOffset(_ k: Int, _ row: Int) -> Int {
+  func offset(_ k: Int, row: Int, start: Int) -> Int {
+    if sizes.count == 1 { return offsets[k] + start * strides[k][0] }
     var r = row
     var off = offsets[k]
     var d = sizes.count - 2
@@ -51,7 +53,7 @@ struct BroadcastPlan {
     return off
   }
 
-  /// Calls `body(row, outStart, count)` for every run, split across threads by rows.
+  /// Calls `body(row, outStart, count)` for every run, split across threads.
   @inline(__always)
   func run(_ body: (Int, Int, Int) -> Void) {
     let inner = self.inner
@@ -66,24 +68,37 @@ struct BroadcastPlan {
   }
 }
 
+/// out[i] = f(x[i]) for any layout; the result is a fresh contiguous tensor.
+@inline(__always)
+func mapUnary<F: ElementMap>(_ x: Tensor, op: String, _ f: F) throws -> Tensor {
+  try x.requireFloat(op)
+  let src = x.isContiguous ? x : x.contiguousCopy()
+  let out = Tensor(shape: x.shape, zeroed: false)
+  let s = UnsafePointer(src.data), d = out.data
+  Parallel.forRange(out.count) { begin, end in
+    for i in begin..<end { d[i] = f(s[i]) }
+  }
+  return out
+}
+
+func mapUnary(_ x: Tensor, op: String, _ f: @escaping (Float) -> Float) throws -> Tensor {
+  try mapUnary(x, op: op, MapClosure(f: f))
+}
+
 /// out[i] = f(a[i], b[i]) with broadcasting; the result is a fresh contiguous tensor.
 @inline(__always)
-func broadcastBinary(
-  _ a: Tensor, _ b: Tensor, op: String, _ f: (Float, Float) -> Float
-) throws -> Tensor {
+func broadcastBinary<F: ElementZip>(_ a: Tensor, _ b: Tensor, op: String, _ f: F) throws -> Tensor {
   try a.requireFloat(op)
   try b.requireFloat(op)
   let shape = try broadcastShapes(a.shape, b.shape, op: op)
   let out = Tensor(shape: shape, zeroed: false)
   if out.count == 0 { return out }
   let plan = BroadcastPlan(shape: shape, inputs: [a, b])
-  let pa = a.storage.floats, pb = b.storage.floats, po = out.data
-  let sa = plan.strides[0].last!, sb = plan.strides[1].last!
-  let rowsSplit = plan.rows > 1
+  let pa = UnsafePointer(a.storage.floats), pb = UnsafePointer(b.storage.floats), po = out.data
+  let sa = plan.innerStride(0), sb = plan.innerStride(1)
   plan.run { row, start, n in
-    let offA = rowsSplit ? plan.rowOffset(0, row) : plan.offsets[0] + start * sa
-    let offB = rowsSplit ? plan.rowOffset(1, row) : plan.offsets[1] + start * sb
-    let x = pa + offA, y = pb + offB, o = po + start
+    let x = pa + plan.offset(0, row: row, start: start), y = pb + plan.offset(1, row: row, start: start)
+    let o = po + start
     if sa == 1 && sb == 1 {
       for i in 0..<n { o[i] = f(x[i], y[i]) }
     } else if sa == 1 && sb == 0 {
@@ -99,31 +114,35 @@ func broadcastBinary(
   return out
 }
 
-/// out[i] = f(x[i]) for any layout; the result is a fresh contiguous tensor.
-@inline(__always)
-func mapUnary(_ x: Tensor, op: String, _ f: (Float) -> Float) throws -> Tensor {
-  try x.requireFloat(op)
-  let src = x.isContiguous ? x : x.contiguousCopy()
-  let out = Tensor(shape: x.shape, zeroed: false)
-  mapScalar(src.data, out.data, out.count, f)
-  return out
+func broadcastBinary(_ a: Tensor, _ b: Tensor, op: String, _ f: @escaping (Float, Float) -> Float) throws -> Tensor {
+  try broadcastBinary(a, b, op: op, ZipClosure(f: f))
 }
 
-/// out[i] = f(a[i], b[i], c[i]) with broadcasting over all three (used by `where` and friends).
-func broadcastTernary(
-  _ a: Tensor, _ b: Tensor, _ c: Tensor, op: String, _ f: (Float, Float, Float) -> Float
-) throws -> Tensor {
+/// out[i] = f(a[i], b[i], c[i]) with broadcasting over all three (backward kernels, `where`).
+@inline(__always)
+func broadcastTernary<F: ElementZip3>(_ a: Tensor, _ b: Tensor, _ c: Tensor, op: String, _ f: F) throws -> Tensor {
+  for t in [a, b, c] { try t.requireFloat(op) }
   let shape = try broadcastShapes(try broadcastShapes(a.shape, b.shape, op: op), c.shape, op: op)
   let out = Tensor(shape: shape, zeroed: false)
   if out.count == 0 { return out }
   let plan = BroadcastPlan(shape: shape, inputs: [a, b, c])
-  let ps = [a.storage.floats, b.storage.floats, c.storage.floats]
-  let st = plan.strides.map { $0.last! }
+  let pa = UnsafePointer(a.storage.floats), pb = UnsafePointer(b.storage.floats)
+  let pc = UnsafePointer(c.storage.floats), po = out.data
+  let sa = plan.innerStride(0), sb = plan.innerStride(1), sc = plan.innerStride(2)
   plan.run { row, start, n in
-    let off = (0..<3).map { plan.rows > 1 ? plan.rowOffset($0, row) : plan.offsets[$0] + start * st[$0] }
-    for i in 0..<n {
-      out.data[start + i] = f(ps[0][off[0] + i * st[0]], ps[1][off[1] + i * st[1]], ps[2][off[2] + i * st[2]])
+    let x = pa + plan.offset(0, row: row, start: start), y = pb + plan.offset(1, row: row, start: start)
+    let z = pc + plan.offset(2, row: row, start: start), o = po + start
+    if sa == 1 && sb == 1 && sc == 1 {
+      for i in 0..<n { o[i] = f(x[i], y[i], z[i]) }
+    } else {
+      for i in 0..<n { o[i] = f(x[i * sa], y[i * sb], z[i * sc]) }
     }
   }
   return out
+}
+
+func broadcastTernary(
+  _ a: Tensor, _ b: Tensor, _ c: Tensor, op: String, _ f: @escaping (Float, Float, Float) -> Float
+) throws -> Tensor {
+  try broadcastTernary(a, b, c, op: op, Zip3Closure(f: f))
 }

@@ -4,7 +4,7 @@ extension Tensor {
   /// Joins tensors along `axis`; all other dimensions must match.
   public static func cat(_ tensors: [Tensor], axis: Int) throws -> Tensor {
     guard let first = tensors.first else { throw TensorError.argument("cat", "expected at least one tensor") }
-    let a = try normalizeAxis(axis, rank: first.rank, op: "cat")
+    let a = try normalizeDim(axis, rank: first.rank, op: "cat")
     for t in tensors {
       try t.requireFloat("cat")
       guard t.rank == first.rank,
@@ -41,7 +41,7 @@ extension Tensor {
 
   /// Splits along `axis` into pieces of `size` (the last may be smaller); views.
   public func split(_ size: Int, axis: Int) throws -> [Tensor] {
-    let a = try normalizeAxis(axis, rank: rank, op: "split")
+    let a = try normalizeDim(axis, rank: rank, op: "split")
     guard size > 0 else { throw TensorError.argument("split", "split size must be positive (got \(size))") }
     return try stride(from: 0, to: shape[a], by: size).map {
       try narrow(a, start: $0, length: Swift.min(size, shape[a] - $0))
@@ -50,7 +50,7 @@ extension Tensor {
 
   /// Splits along `axis` into pieces of the given sizes, which must add up to the dimension.
   public func split(sizes: [Int], axis: Int) throws -> [Tensor] {
-    let a = try normalizeAxis(axis, rank: rank, op: "split")
+    let a = try normalizeDim(axis, rank: rank, op: "split")
     guard sizes.reduce(0, +) == shape[a], sizes.allSatisfy({ $0 >= 0 }) else {
       throw TensorError.argument("split", "sizes \(sizes) do not add up to dimension \(axis) of size \(shape[a])")
     }
@@ -64,13 +64,13 @@ extension Tensor {
   /// Splits into `chunks` nearly equal pieces along `axis` (like `torch.chunk`).
   public func chunk(_ chunks: Int, axis: Int) throws -> [Tensor] {
     guard chunks > 0 else { throw TensorError.argument("chunk", "chunks must be positive (got \(chunks))") }
-    let a = try normalizeAxis(axis, rank: rank, op: "chunk")
+    let a = try normalizeDim(axis, rank: rank, op: "chunk")
     return try split(Swift.max(1, (shape[a] + chunks - 1) / chunks), axis: a)
   }
 
   /// Reverses the order of elements along `axes`.
   public func flip(_ axesIn: [Int]) throws -> Tensor {
-    let axes = try normalizeAxes(axesIn, rank: rank, op: "flip")
+    let axes = try normalizeAxes(axesIn, rank: rank, op: "flip").filter { $0 < rank }
     var st = strides, off = offset
     for a in axes where shape[a] > 0 {
       off += (shape[a] - 1) * strides[a]

@@ -30,8 +30,9 @@ struct ConvGeometry {
       throw TensorError.shape(
         "conv2d", "input \(shapeString(input)) with groups=\(groups) needs weight [\(co),\(c / Swift.max(groups, 1)),kH,kW], got \(shapeString(weight))")
     }
-    ho = (h + 2 * ph - dh * (kh - 1) - 1) / sh + 1
-    wo = (w + 2 * pw - dw * (kw - 1) - 1) / sw + 1
+    let spanH = h + 2 * ph - dh * (kh - 1) - 1, spanW = w + 2 * pw - dw * (kw - 1) - 1
+    ho = spanH >= 0 ? spanH / sh + 1 : 0
+    wo = spanW >= 0 ? spanW / sw + 1 : 0
     guard ho > 0, wo > 0 else {
       throw TensorError.shape("conv2d", "input \(shapeString(input)) is smaller than the kernel \(kh)x\(kw) (dilation \(dh)x\(dw), padding \(ph)x\(pw))")
     }
@@ -103,6 +104,7 @@ extension Tensor {
   ) throws -> Tensor {
     try input.requireFloat("conv2d")
     try weight.requireFloat("conv2d")
+    try bias?.requireFloat("conv2d")
     let geo = try ConvGeometry(
       input: input.shape, weight: weight.shape, stride: stride, padding: padding, dilation: dilation, groups: groups)
     if let bias, bias.shape != [geo.co] {

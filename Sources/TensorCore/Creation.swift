@@ -45,7 +45,11 @@ extension Tensor {
     guard step != 0, step.isFinite, start.isFinite, end.isFinite else {
       throw TensorError.argument("arange", "step must be finite and non-zero (got \(step))")
     }
-    let n = Swift.max(0, Int(((end - start) / step).rounded(.up)))
+    let steps = ((end - start) / step).rounded(.up)
+    guard steps < 0x1p53 else {
+      throw TensorError.argument("arange", "\(start)..<\(end) step \(step) has too many elements")
+    }
+    let n = steps > 0 ? Int(steps) : 0
     let t = Tensor(shape: [n], zeroed: false)
     for i in 0..<n { t.data[i] = Float(start + Double(i) * step) }
     return t
@@ -136,7 +140,7 @@ extension Tensor {
   /// All values in row-major order as Int64 (float values are truncated).
   public func toInts() -> [Int64] {
     let c = isContiguous ? self : contiguousCopy()
-    if dtype == .float32 { return (0..<count).map { Int64(c.data[$0]) } }
+    if dtype == .float32 { return c.to(.int64).toInts() }
     return Array(UnsafeBufferPointer(start: c.intData, count: count))
   }
 

@@ -3,7 +3,12 @@
 extension Tensor {
   /// Reads an index tensor as Ints, checking every value against `size`.
   func indexValues(_ op: String, size: Int) throws -> [Int] {
-    let raw = dtype == .int64 ? toInts() : toArray().map { Int64($0) }
+    let raw: [Int64] = try dtype == .int64 ? toInts() : toArray().map { f in
+      guard f.isFinite, f > -1, f < Float(size) else {
+        throw TensorError(.index, op: op, "index \(f) is out of bounds for a dimension of size \(size)")
+      }
+      return Int64(f)
+    }
     return try raw.map { v in
       guard v >= 0, v < Int64(size) else {
         throw TensorError(.index, op: op, "index \(v) is out of bounds for a dimension of size \(size)")
@@ -18,7 +23,7 @@ extension Tensor {
     guard index.rank <= 1 else {
       throw TensorError.shape("index_select", "index must be 1-D, got \(shapeString(index.shape))")
     }
-    let a = try normalizeAxis(axis, rank: rank, op: "index_select")
+    let a = try normalizeDim(axis, rank: rank, op: "index_select")
     let idx = try index.indexValues("index_select", size: shape[a])
     let src = isContiguous ? self : contiguousCopy()
     let outer = shape[..<a].reduce(1, *), inner = shape[(a + 1)...].reduce(1, *), n = shape[a]
@@ -49,7 +54,7 @@ extension Tensor {
   /// out[..., j, ...] = self[..., index[..., j, ...], ...] along `axis` (like `torch.gather`).
   public func gather(_ axis: Int, _ index: Tensor) throws -> Tensor {
     try requireFloat("gather")
-    let a = try normalizeAxis(axis, rank: rank, op: "gather")
+    let a = try normalizeDim(axis, rank: rank, op: "gather")
     guard index.rank == rank, (0..<rank).allSatisfy({ $0 == a || index.shape[$0] <= shape[$0] }) else {
       throw TensorError.shape("gather", "index \(shapeString(index.shape)) does not fit input \(shapeString(shape)) along dimension \(axis)")
     }
@@ -71,7 +76,8 @@ extension Tensor {
   /// A copy of this tensor with `source` added at the positions `index` names along `axis`.
   public func scatterAdd(axis: Int, index: Tensor, source: Tensor) throws -> Tensor {
     try requireFloat("scatter_add")
-    let a = try normalizeAxis(axis, rank: rank, op: "scatter_add")
+    try source.requireFloat("scatter_add")
+    let a = try normalizeDim(axis, rank: rank, op: "scatter_add")
     guard index.rank == rank, source.rank == rank,
       (0..<rank).allSatisfy({ index.shape[$0] <= source.shape[$0] && ($0 == a || index.shape[$0] <= shape[$0]) })
     else {
@@ -116,7 +122,12 @@ extension Tensor {
       throw TensorError.shape("embedding", "weight must be [num_embeddings, dim], got \(shapeString(weight.shape))")
     }
     let flat = ids.dtype == .int64 ? ids : ids.to(.int64)
-    let rows = try weight.indexSelect(0, flat.detach().reshape([ids.count]))
+    let rows: Tensor
+    do {
+      rows = try weight.indexSelect(0, flat.detach().reshape([ids.count]))
+    } catch let e as TensorError {
+      throw TensorError(e.kind, op: "embedding", e.message)
+    }
     return try rows.reshape(ids.shape + [weight.shape[1]])
   }
 }

@@ -86,6 +86,8 @@ extension Tensor {
   /// x [..., in] · weightᵀ [out, in] + bias [out], fused (the bias initialises the output).
   public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) throws -> Tensor {
     try x.requireFloat("linear")
+    try weight.requireFloat("linear")
+    try bias?.requireFloat("linear")
     guard weight.rank == 2, x.rank >= 1, x.shape[x.rank - 1] == weight.shape[1] else {
       throw TensorError.shape(
         "linear", "input \(shapeString(x.shape)) does not match weight \(shapeString(weight.shape)) (expected [..., \(weight.rank == 2 ? weight.shape[1] : -1)])")
@@ -94,7 +96,7 @@ extension Tensor {
     if let bias, bias.shape != [outF] {
       throw TensorError.shape("linear", "bias \(shapeString(bias.shape)) does not match \(outF) output features")
     }
-    let rows = x.count / Swift.max(inF, 1)
+    let rows = elementCount(Array(x.shape.dropLast()))
     let xc = x.isContiguous ? x.detach() : x.contiguousCopy()
     let out = Tensor(shape: Array(x.shape.dropLast()) + [outF], zeroed: bias == nil)
     if let bias {

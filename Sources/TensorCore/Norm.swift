@@ -22,6 +22,7 @@ extension Tensor {
     }
     let n = x.shape[0], c = x.shape[1], spatial = x.count / Swift.max(n * c, 1)
     for (name, t) in [("weight", weight), ("bias", bias)] {
+      try t?.requireFloat("group_norm")
       if let t, t.shape != [c] {
         throw TensorError.shape("group_norm", "\(name) \(shapeString(t.shape)) does not match \(c) channels")
       }
@@ -97,6 +98,7 @@ extension Tensor {
       throw TensorError.shape("layer_norm", "input \(shapeString(x.shape)) does not end with normalized shape \(shapeString(normalizedShape))")
     }
     for (name, t) in [("weight", weight), ("bias", bias)] {
+      try t?.requireFloat("layer_norm")
       if let t, t.shape != normalizedShape {
         throw TensorError.shape("layer_norm", "\(name) \(shapeString(t.shape)) does not match \(shapeString(normalizedShape))")
       }

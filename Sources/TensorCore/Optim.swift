@@ -45,7 +45,7 @@ extension Optimizer {
     for (gi, group) in groups.enumerated() {
       for (pi, p) in group.params.enumerated() {
         guard let g = p.grad else { continue }
-        guard p.isContiguous, p.dtype == .float32, g.shape == p.shape else {
+        guard p.isContiguous, p.dtype == .float32, g.dtype == .float32, g.shape == p.shape else {
           throw TensorError(.state, op: "optimizer", "parameter \(gi).\(pi) \(shapeString(p.shape)) must be a contiguous float tensor with a matching gradient")
         }
         try body(gi, pi, p, g.isContiguous ? g : g.contiguousCopy())

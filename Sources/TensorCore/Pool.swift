@@ -44,7 +44,7 @@ extension Tensor {
     let out: (Int, Int)
     if let size {
       out = size
-    } else if let scale, scale > 0, scale.isFinite {
+    } else if let scale, scale > 0, scale.isFinite, Double(Swift.max(h, w)) * scale < 0x1p40 {
       out = (Int((Double(h) * scale).rounded(.down)), Int((Double(w) * scale).rounded(.down)))
     } else {
       throw TensorError.argument("interpolate", "give either a size or a positive scale factor")
@@ -99,8 +99,9 @@ extension Tensor {
     else {
       throw TensorError.argument(op, "kernel and stride must be positive and padding at most half the kernel")
     }
-    let ho = (shape[2] + 2 * padding.0 - kernel.0) / stride.0 + 1
-    let wo = (shape[3] + 2 * padding.1 - kernel.1) / stride.1 + 1
+    let spanH = shape[2] + 2 * padding.0 - kernel.0, spanW = shape[3] + 2 * padding.1 - kernel.1
+    let ho = spanH >= 0 ? spanH / stride.0 + 1 : 0
+    let wo = spanW >= 0 ? spanW / stride.1 + 1 : 0
     guard ho > 0, wo > 0 else { throw TensorError.shape(op, "input \(shapeString(shape)) is smaller than the kernel") }
     return (ho, wo)
   }

@@ -94,6 +94,7 @@ extension Tensor {
   /// Uniform Int64 samples in `low..<high`.
   public static func randint(_ low: Int, _ high: Int, _ shape: [Int], generator: Generator) throws -> Tensor {
     guard high > low else { throw TensorError.argument("randint", "high (\(high)) must be greater than low (\(low))") }
+    guard shape.allSatisfy({ $0 >= 0 }) else { throw TensorError.shape("randint", "invalid shape \(shapeString(shape))") }
     let t = Tensor(shape: shape, dtype: .int64, zeroed: false)
     for i in 0..<t.count { t.intData[i] = generator.nextInt(Int64(low), Int64(high)) }
     return t

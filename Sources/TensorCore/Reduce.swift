@@ -84,13 +84,13 @@ extension Tensor {
       let v = Float(acc) / denom
       return std ? v.squareRoot() : v
     }
-    let x = self
+    let x = self, saved = out.detach()  // not `out`: that would be a retain cycle
     return out.record(name, [x]) { g in
       let mean = try x.detach().mean(axes: axes, keepdim: true)
       let centered = try x.detach() - mean
       let gk = try g.reshape(l.keptShape)
       if std {
-        let sd = try out.reshape(l.keptShape)
+        let sd = try saved.reshape(l.keptShape)
         return [try broadcastTernary(gk, centered, sd, op: "std_backward") { g, c, s in g * c / (denom * s) }]
       }
       return [try broadcastBinary(gk, centered, op: "var_backward") { g, c in g * 2 * c / denom }]
@@ -167,9 +167,9 @@ extension Tensor {
       for j in 1..<n where !best.isNaN && (better(p[j], best) || p[j].isNaN) { best = p[j] }
       return best
     }
-    let x = self
+    let x = self, saved = out.detach()
     return out.record(name, [x]) { g in
-      let m = try out.reshape(l.keptShape)
+      let m = try saved.reshape(l.keptShape)
       let mask = try x.detach().compare(m, .eq)
       let ties = try mask.sum(axes: axes, keepdim: true)
       return [try broadcastTernary(mask, try g.reshape(l.keptShape), ties, op: name) { $0 * $1 / $2 }]
@@ -180,17 +180,16 @@ extension Tensor {
   public func logsumexp(axes: [Int]? = nil, keepdim: Bool = false) throws -> Tensor {
     let (l, _) = try rowLayout(axes, op: "logsumexp")
     let out = Tensor.reduceRows(l, keepdim: keepdim) { p, n in
-      var m = -Float.infinity
-      for i in 0..<n { m = Swift.max(m, p[i]) }
+      let m = rowMax(p, n)
       if !m.isFinite { return m }
       var s: Double = 0
-      for i in 0..<n { s += Double(Glibc.expf(p[i] - m)) }
+      for i in 0..<n { s += Double(fastExp(p[i] - m)) }
       return m + Float(Glibc.log(s))
     }
-    let x = self
+    let x = self, saved = out.detach()
     return out.record("logsumexp", [x]) { g in
-      [try broadcastTernary(x.detach(), out.reshape(l.keptShape), g.reshape(l.keptShape), op: "logsumexp_backward") {
-        Glibc.expf($0 - $1) * $2
+      [try broadcastTernary(x.detach(), saved.reshape(l.keptShape), g.reshape(l.keptShape), op: "logsumexp_backward") {
+        fastExp($0 - $1) * $2
       }]
     }
   }
@@ -201,25 +200,11 @@ extension Tensor {
     let lead = rank - target.count
     guard lead >= 0 else { throw TensorError.shape("sum_to", "cannot reduce \(shapeString(shape)) to \(shapeString(target))") }
     var axes = Array(0..<lead)
-    for (i, d) in target.enumerated() where d == 1 && shape[lead + i] != 1 { axes.append(lead + i) }
+    for (i, d) in target.enumerated() where d != shape[lead + i] {
+      guard d == 1 else { throw TensorError.shape("sum_to", "cannot reduce \(shapeString(shape)) to \(shapeString(target))") }
+      axes.append(lead + i)
+    }
     let s = axes.isEmpty ? self : try sum(axes: axes, keepdim: true)
     return try s.reshape(target)
   }
-}
-
-/// Sum of `n` contiguous floats with Double accumulation.
-@inline(__always)
-func rowSum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
-  var acc = SIMD8<Double>()
-  var i = 0
-  while i + 8 <= n {
-    acc += SIMD8<Double>(load8(p + i))
-    i += 8
-  }
-  var s = acc.sum()
-  while i < n {
-    s += Double(p[i])
-    i += 1
-  }
-  return Float(s)
 }

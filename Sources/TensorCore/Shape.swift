@@ -25,6 +25,12 @@ func normalizeAxis(_ axis: Int, rank: Int, op: String) throws -> Int {
   return a
 }
 
+/// Like `normalizeAxis`, for ops that index `shape[axis]`: a 0-d tensor has no dimension to use.
+func normalizeDim(_ axis: Int, rank: Int, op: String) throws -> Int {
+  guard rank > 0 else { throw TensorError.argument(op, "a 0-d tensor has no dimension \(axis)") }
+  return try normalizeAxis(axis, rank: rank, op: op)
+}
+
 /// Resolves a list of axes (nil = all) into sorted unique non-negative axes.
 func normalizeAxes(_ axes: [Int]?, rank: Int, op: String) throws -> [Int] {
   guard let axes else { return Array(0..<rank) }

@@ -69,7 +69,7 @@ extension Tensor {
   public func squeeze(_ axis: Int? = nil) throws -> Tensor {
     if let axis {
       let a = try normalizeAxis(axis, rank: rank, op: "squeeze")
-      if shape[a] != 1 { return self }
+      if rank == 0 || shape[a] != 1 { return self }
       var s = shape
       s.remove(at: a)
       return try reshape(s)
@@ -85,6 +85,9 @@ extension Tensor {
     let lead = targetIn.count - rank
     var target = targetIn
     for i in 0..<rank where targetIn[lead + i] == -1 { target[lead + i] = shape[i] }
+    guard target.allSatisfy({ $0 >= 0 }) else {
+      throw TensorError.shape("expand", "cannot expand \(shapeString(shape)) to \(shapeString(targetIn))")
+    }
     for i in 0..<rank where shape[i] != 1 && shape[i] != target[lead + i] {
       throw TensorError.shape("expand", "cannot expand \(shapeString(shape)) to \(shapeString(targetIn))")
     }
@@ -96,7 +99,7 @@ extension Tensor {
 
   /// Elements `start ..< start+length` along `axis` (a view).
   public func narrow(_ axis: Int, start: Int, length: Int) throws -> Tensor {
-    let a = try normalizeAxis(axis, rank: rank, op: "narrow")
+    let a = try normalizeDim(axis, rank: rank, op: "narrow")
     let s = start < 0 ? start + shape[a] : start
     guard s >= 0, length >= 0, s + length <= shape[a] else {
       throw TensorError.init(.index, op: "narrow", "range \(start)..<\(start + length) out of bounds for dimension \(axis) of size \(shape[a])")
@@ -106,7 +109,7 @@ extension Tensor {
 
   /// Python-style slice `start:end:step` along `axis` (a view); bounds are clamped like Python's.
   public func slice(_ axis: Int, start: Int? = nil, end: Int? = nil, step: Int = 1) throws -> Tensor {
-    let a = try normalizeAxis(axis, rank: rank, op: "slice")
+    let a = try normalizeDim(axis, rank: rank, op: "slice")
     guard step > 0 else { throw TensorError.argument("slice", "step must be positive (got \(step))") }
     let n = shape[a]
     func clampIndex(_ v: Int?, _ dflt: Int) -> Int {

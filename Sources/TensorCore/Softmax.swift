@@ -29,25 +29,26 @@ extension Tensor {
   /// exp(x - max) normalised to sum 1 along `axis`.
   public func softmax(axis: Int) throws -> Tensor {
     let y = try alongAxis(axis, op: "softmax", softmaxRow)
+    let saved = y.detach()  // not `y`: the closure would keep its own output alive (a retain cycle)
     return y.record("softmax", [self]) { g in
-      let dot = try (g * y).sum(axes: [axis], keepdim: true)
-      return [try broadcastTernary(g, y, dot, op: "softmax_backward") { g, y, d in y * (g - d) }]
+      let dot = try (g * saved).sum(axes: [axis], keepdim: true)
+      return [try broadcastTernary(g, saved, dot, op: "softmax_backward") { g, y, d in y * (g - d) }]
     }
   }
 
   /// log(softmax(x)) along `axis`, computed stably.
   public func logSoftmax(axis: Int) throws -> Tensor {
     let y = try alongAxis(axis, op: "log_softmax") { s, d, n in
-      var m = -Float.infinity
-      for i in 0..<n { m = Swift.max(m, s[i]) }
+      let m = rowMax(s, n)
       var acc: Double = 0
-      for i in 0..<n { acc += Double(Glibc.expf(s[i] - m)) }
+      for i in 0..<n { acc += Double(fastExp(s[i] - m)) }
       let lse = m + Float(Glibc.log(acc))
       for i in 0..<n { d[i] = s[i] - lse }
     }
+    let saved = y.detach()
     return y.record("log_softmax", [self]) { g in
       let gs = try g.sum(axes: [axis], keepdim: true)
-      return [try broadcastTernary(g, y, gs, op: "log_softmax_backward") { g, y, s in g - Glibc.expf(y) * s }]
+      return [try broadcastTernary(g, saved, gs, op: "log_softmax_backward") { g, y, s in g - fastExp(y) * s }]
     }
   }
 
@@ -67,28 +68,12 @@ extension Tensor {
 /// Numerically stable softmax of one contiguous row, vectorised.
 @inline(__always)
 func softmaxRow(_ s: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Float>, _ n: Int) {
-  var m = -Float.infinity
-  for i in 0..<n { m = Swift.max(m, s[i]) }
+  let m = rowMax(s, n)
   if m == -.infinity {
     for i in 0..<n { d[i] = .nan }
     return
   }
-  var total: Float = 0
-  var i = 0
-  var acc = F8()
-  let mv = F8(repeating: m)
-  while i + 8 <= n {
-    let e = vexp(load8(s + i) - mv)
-    store8(e, d + i)
-    acc += e
-    i += 8
-  }
-  total = acc.sum()
-  while i < n {
-    d[i] = expf(s[i] - m)
-    total += d[i]
-    i += 1
-  }
-  let inv = 1 / total
+  for i in 0..<n { d[i] = fastExp(s[i] - m) }
+  let inv = 1 / rowSum(d, n)
   for j in 0..<n { d[j] *= inv }
 }

@@ -17,6 +17,7 @@ public final class Storage: @unchecked Sendable {
 
   /// Allocates `count` zero-filled elements.
   public init(count: Int, dtype: DType, zeroed: Bool = true) {
+    _ = Runtime.allocatorConfigured
     self.dtype = dtype
     self.count = count
     let bytes = Swift.max(count * dtype.size, 64)

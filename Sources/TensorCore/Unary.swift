@@ -9,27 +9,28 @@ public enum GeluApproximation: String, Sendable {
   case none, tanh
 }
 
-private let sqrt2OverPi: Float = 0.797_884_56
-private let invSqrt2: Float = 0.707_106_78
-private let invSqrt2Pi: Float = 0.398_942_28
-
 extension Tensor {
-  /// Builds a unary op: forward `f`, backward `dfdx(g, x, y)`.
+  /// Builds a unary op from a forward functor and a backward functor of (g, x, y).
   @inline(__always)
-  func unary(
-    _ name: String, _ f: (Float) -> Float,
-    backward dfdx: @escaping (Float, Float, Float) -> Float
-  ) throws -> Tensor {
+  func unary<F: ElementMap, B: ElementZip3>(_ name: String, _ f: F, _ dfdx: B) throws -> Tensor {
     let x = self
     let y = try mapUnary(x, op: name, f)
+    let saved = y.detach()  // not `y`: the closure would keep its own output alive (a retain cycle)
     return y.record(name, [x]) { g in
-      [try broadcastTernary(g, x, y, op: name + "_backward", dfdx)]
+      [try broadcastTernary(g, x, saved, op: name + "_backward", dfdx)]
     }
+  }
+
+  /// Builds a unary op from closures (cold paths).
+  func unary(
+    _ name: String, _ f: @escaping (Float) -> Float, backward dfdx: @escaping (Float, Float, Float) -> Float
+  ) throws -> Tensor {
+    try unary(name, MapClosure(f: f), Zip3Closure(f: dfdx))
   }
 
   public func neg() throws -> Tensor {
     let x = self
-    return try mapUnary(x, op: "neg") { -$0 }.record("neg", [x]) { g in [try g.neg()] }
+    return try mapUnary(x, op: "neg", NegOp()).record("neg", [x]) { g in [try g.neg()] }
   }
 
   public func abs() throws -> Tensor {
@@ -37,11 +38,9 @@ extension Tensor {
   }
 
   public func exp() throws -> Tensor {
-    try requireFloat("exp")
-    let x = isContiguous ? self : contiguousCopy()
-    let y = Tensor(shape: shape, zeroed: false)
-    mapVector(x.data, y.data, count, vector: vexp, scalar: { Glibc.expf($0) })
-    return y.record("exp", [self]) { g in [try g * y] }
+    let y = try mapUnary(self, op: "exp", ExpOp())
+    let saved = y.detach()  // not `y`: the closure would keep its own output alive (a retain cycle)
+    return y.record("exp", [self]) { g in [try g * saved] }
   }
 
   public func log() throws -> Tensor { try unary("log", { Glibc.logf($0) }) { g, x, _ in g / x } }
@@ -52,55 +51,23 @@ extension Tensor {
   }
   public func sin() throws -> Tensor { try unary("sin", { Glibc.sinf($0) }) { g, x, _ in g * Glibc.cosf(x) } }
   public func cos() throws -> Tensor { try unary("cos", { Glibc.cosf($0) }) { g, x, _ in -g * Glibc.sinf(x) } }
-  public func tanh() throws -> Tensor { try unary("tanh", { Glibc.tanhf($0) }) { g, _, y in g * (1 - y * y) } }
+  public func tanh() throws -> Tensor { try unary("tanh", TanhOp(), TanhGrad()) }
 
-  public func sigmoid() throws -> Tensor {
-    try requireFloat("sigmoid")
-    let x = isContiguous ? self : contiguousCopy()
-    let y = Tensor(shape: shape, zeroed: false)
-    mapVector(x.data, y.data, count, vector: { 1 / (1 + vexp(-$0)) }, scalar: { 1 / (1 + Glibc.expf(-$0)) })
-    return y.record("sigmoid", [self]) { g in
-      [try broadcastBinary(g, y, op: "sigmoid_backward") { g, y in g * y * (1 - y) }]
-    }
-  }
+  public func sigmoid() throws -> Tensor { try unary("sigmoid", SigmoidOp(), SigmoidGrad()) }
 
-  public func relu() throws -> Tensor { try unary("relu", { $0 > 0 ? $0 : 0 }) { g, x, _ in x > 0 ? g : 0 } }
+  public func relu() throws -> Tensor { try unary("relu", ReluOp(), ReluGrad()) }
 
   /// x * sigmoid(x).
-  public func silu() throws -> Tensor {
-    try requireFloat("silu")
-    let x = isContiguous ? self : contiguousCopy()
-    let y = Tensor(shape: shape, zeroed: false)
-    mapVector(x.data, y.data, count, vector: { $0 / (1 + vexp(-$0)) }, scalar: { $0 / (1 + Glibc.expf(-$0)) })
-    return y.record("silu", [self]) { g in
-      [try broadcastBinary(g, x, op: "silu_backward") { g, x in
-        let s = 1 / (1 + Glibc.expf(-x))
-        return g * s * (1 + x * (1 - s))
-      }]
-    }
-  }
+  public func silu() throws -> Tensor { try unary("silu", SiluOp(), SiluGrad()) }
 
   /// x * sigmoid(1.702 x), the activation of OpenAI's CLIP.
-  public func quickGelu() throws -> Tensor {
-    try unary("quick_gelu", { $0 / (1 + Glibc.expf(-1.702 * $0)) }) { g, x, _ in
-      let s = 1 / (1 + Glibc.expf(-1.702 * x))
-      return g * (s + 1.702 * x * s * (1 - s))
-    }
-  }
+  public func quickGelu() throws -> Tensor { try unary("quick_gelu", QuickGeluOp(), QuickGeluGrad()) }
 
   /// GELU with the exact erf form (default) or the tanh approximation.
   public func gelu(_ approximate: GeluApproximation = .none) throws -> Tensor {
     switch approximate {
-    case .none:
-      return try unary("gelu", { 0.5 * $0 * (1 + Glibc.erff($0 * invSqrt2)) }) { g, x, _ in
-        g * (0.5 * (1 + Glibc.erff(x * invSqrt2)) + x * Glibc.expf(-0.5 * x * x) * invSqrt2Pi)
-      }
-    case .tanh:
-      return try unary("gelu", { x in 0.5 * x * (1 + Glibc.tanhf(sqrt2OverPi * (x + 0.044_715 * x * x * x))) }) {
-        g, x, _ in
-        let t = Glibc.tanhf(sqrt2OverPi * (x + 0.044_715 * x * x * x))
-        return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * sqrt2OverPi * (1 + 3 * 0.044_715 * x * x))
-      }
+    case .none: return try unary("gelu", GeluOp(), GeluGrad())
+    case .tanh: return try unary("gelu", GeluTanhOp(), GeluTanhGrad())
     }
   }
 
@@ -118,6 +85,6 @@ extension Tensor {
   /// Multiplies by a scalar (no broadcasting machinery; used by optimizers and losses).
   public func scaled(_ s: Float) throws -> Tensor {
     let x = self
-    return try mapUnary(x, op: "mul") { $0 * s }.record("mul", [x]) { g in [try g.scaled(s)] }
+    return try mapUnary(x, op: "mul", ScaleOp(s: s)).record("mul", [x]) { g in [try g.scaled(s)] }
   }
 }

@@ -1,2 +1,70 @@
-// aptp-bench: kernel benchmarks against raw sgemm and PyTorch.
+// aptp-bench: runs tools/bench/cases.json on the engine, beside raw sgemm and (when installed) PyTorch.
+
+import Foundation
 import TensorCore
+
+/// Reads the case list shared with the PyTorch peer.
+func loadCases(_ path: String) throws -> [BenchCase] {
+  let data = try Data(contentsOf: URL(fileURLWithPath: path))
+  guard let list = try JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
+    throw TensorError(.argument, op: "bench", "\(path) must hold a JSON list of cases")
+  }
+  return list.map { d in
+    BenchCase(
+      name: d["name"] as? String ?? "?", op: d["op"] as? String ?? "?",
+      p: d.compactMapValues { $0 as? Int })
+  }
+}
+
+/// Runs the PyTorch peer on the same cases; returns seconds by case name (empty if unavailable).
+func runPeer(_ casesPath: String) -> [String: Double] {
+  let script = URL(fileURLWithPath: casesPath).deletingLastPathComponent().appendingPathComponent("torch_peer.py").path
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+  process.arguments = ["python3", script, casesPath]
+  var env = ProcessInfo.processInfo.environment
+  env["APTP_NUM_THREADS"] = String(Parallel.threads)
+  process.environment = env
+  let pipe = Pipe()
+  process.standardOutput = pipe
+  process.standardError = FileHandle.nullDevice
+  do { try process.run() } catch { return [:] }
+  let data = pipe.fileHandleForReading.readDataToEndOfFile()
+  process.waitUntilExit()
+  var out: [String: Double] = [:]
+  for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+    guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+      let name = obj["name"] as? String, let s = obj["seconds"] as? Double
+    else { continue }
+    out[name] = s
+  }
+  return out
+}
+
+func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+func fmt(_ v: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", v) }
+
+Runtime.relaunchWithBLASCoreIfNeeded()
+let args = CommandLine.arguments.dropFirst()
+let casesPath = args.first { !$0.hasPrefix("-") } ?? "tools/bench/cases.json"
+let skipPeer = args.contains("--no-peer")
+do {
+  let cases = try loadCases(casesPath)
+  print("aptp-bench: \(cases.count) cases, \(Parallel.threads) threads")
+  var results: [BenchResult] = []
+  for c in cases { results.append(try runCase(c)) }
+  let peer = skipPeer ? [:] : runPeer(casesPath)
+  if peer.isEmpty && !skipPeer { print("(PyTorch peer unavailable: pip install torch to compare)") }
+  print(pad("case", 40) + pad("ms", 10) + pad("rate", 14) + pad("vs sgemm", 10) + pad("torch ms", 10) + "ratio")
+  for r in results {
+    let rate = r.isBytes ? fmt(r.work / r.seconds / 1e9, 1) + " GB/s" : fmt(r.work / r.seconds / 1e9, 1) + " GFLOP/s"
+    let vsSgemm = r.sgemmSeconds.map { fmt(r.seconds / $0) + "x" } ?? "-"
+    let torch = peer[r.name]
+    print(
+      pad(r.name, 40) + pad(fmt(r.seconds * 1000, 3), 10) + pad(rate, 14) + pad(vsSgemm, 10)
+        + pad(torch.map { fmt($0 * 1000, 3) } ?? "-", 10) + (torch.map { fmt(r.seconds / $0) } ?? "-"))
+  }
+} catch {
+  print("aptp-bench: error: \(error)")
+  exit(1)
+}

@@ -1,0 +1,77 @@
+// Bindings: installs the native modules (tensor, nn, optim) and types into an interpreter, and
+// turns native errors into script diagnostics with the callee's name.
+
+import NN
+import Script
+import TensorCore
+
+/// Per-interpreter state the bindings keep: the native types and the default random generator.
+public final class BindingContext {
+  /// Used by random functions when no `seed:` or `generator:` is given; `tensor.seed(n)` resets it.
+  public let generator = Generator(seed: 0)
+  public let tensorType = NativeType(name: "Tensor", doc: "An n-dimensional float32 (or int64) array with autograd.")
+  public let generatorType = NativeType(name: "Generator", doc: "A seeded random generator (xoshiro256**).")
+  public let moduleType = NativeType(name: "Module", doc: "A neural-network layer with named parameters.")
+  public let optimizerType = NativeType(name: "Optimizer", doc: "Updates parameters from their gradients.")
+  public init() {}
+}
+
+/// Entry point: makes the native layers available to scripts.
+public enum Bindings {
+  /// Installs `tensor`, `nn` and `optim` as preloaded modules and global helpers.
+  @discardableResult
+  public static func install(into interp: Interpreter) -> BindingContext {
+    let ctx = BindingContext()
+    configureTensorType(ctx)
+    configureGeneratorType(ctx)
+    configureModuleType(ctx)
+    configureOptimizerType(ctx)
+    let modules: [(String, MapRef)] = [
+      ("tensor", tensorModule(ctx)), ("nn", nnModule(ctx)), ("optim", optimModule(ctx)),
+    ]
+    for (name, m) in modules {
+      interp.nativeModules[name] = .map(m)
+      interp.define(name, .map(m))
+    }
+    interp.defineFunction(
+      "no_grad", [Parameter("f")],
+      doc: "Calls f() with gradient recording off (like `with torch.no_grad():`) and returns its result."
+    ) { a in
+      try GradMode.noGrad { try a.interpreter.callValue(a[0], []) }
+    }
+    return ctx
+  }
+}
+
+/// A native function whose tensor errors become script diagnostics naming the function.
+func native(
+  _ name: String, _ params: [Parameter], doc: String, _ body: @escaping (Arguments) throws -> Value
+) -> NativeFunction {
+  NativeFunction(name, params, doc: doc) { a in
+    do {
+      return try body(a)
+    } catch let e as TensorError {
+      throw Diagnostic(e.kind == .index ? .index : (e.kind == .argument ? .value : .type), e.description)
+    } catch let e as ModuleError {
+      throw Diagnostic(.value, e.description)
+    }
+  }
+}
+
+/// Adds `name` to a module map as a native function.
+func def(
+  _ m: MapRef, _ name: String, _ params: [Parameter], doc: String, _ body: @escaping (Arguments) throws -> Value
+) {
+  m[name] = .function(native(name, params, doc: doc, body))
+}
+
+/// Adds a method to a native type.
+func method(
+  _ t: NativeType, _ name: String, _ params: [Parameter], doc: String, _ body: @escaping (Arguments) throws -> Value
+) {
+  t.methods[name] = native(name, params, doc: doc, body)
+}
+
+/// Shorthands for parameter lists.
+func p(_ name: String) -> Parameter { Parameter(name) }
+func p(_ name: String, _ d: DefaultValue) -> Parameter { Parameter(name, default: d) }

@@ -1,0 +1,103 @@
+// MappedFile: a read-only memory map of a whole file, kept alive by whoever holds a reference to it.
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// A file mapped read-only into memory. The mapping lives as long as this object does.
+///
+/// The bytes are trusted for nothing: callers validate every offset against `size` before reading.
+/// (As with any memory map, a file truncated by another process while mapped may fault on access.)
+public final class MappedFile: @unchecked Sendable {
+  /// The path as given by the caller (used in error messages).
+  public let path: String
+  /// The file's size in bytes.
+  public let size: Int
+  /// Start of the mapping; nil for an empty file.
+  let base: UnsafeRawPointer?
+
+  /// Maps `path` read-only.
+  public init(path: String) throws {
+    self.path = path
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw FormatError(.io, file: path, "cannot open: \(systemError())") }
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0 else { throw FormatError(.io, file: path, "cannot stat: \(systemError())") }
+    guard (info.st_mode & S_IFMT) == S_IFREG else {
+      throw FormatError(.io, file: path, "not a regular file")
+    }
+    size = Int(info.st_size)
+    if size == 0 {
+      base = nil
+      return
+    }
+    guard let pointer = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), pointer != MAP_FAILED else {
+      throw FormatError(.io, file: path, "cannot map \(size) bytes: \(systemError())")
+    }
+    base = UnsafeRawPointer(pointer)
+  }
+
+  deinit {
+    if let base { munmap(UnsafeMutableRawPointer(mutating: base), size) }
+  }
+
+  /// The mapped bytes in `range`, which the caller has checked lies within `0..<size`.
+  func bytes(_ range: Range<Int>) -> UnsafeRawBufferPointer {
+    guard let base, !range.isEmpty else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+    return UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count)
+  }
+
+  /// Tells the kernel the bytes in `range` will be read soon, sequentially.
+  func willRead(_ range: Range<Int>) {
+    guard let base, !range.isEmpty else { return }
+    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+    let start = range.lowerBound / page * page
+    madvise(UnsafeMutableRawPointer(mutating: base + start), range.upperBound - start, MADV_WILLNEED)
+  }
+}
+
+/// The text of the last system error.
+func systemError() -> String {
+  String(cString: strerror(errno))
+}
+
+/// Reads a whole file into memory (for small files: configs, images).
+public func readFileBytes(_ path: String, limit: Int = 1 << 31) throws -> [UInt8] {
+  let fd = open(path, O_RDONLY | O_CLOEXEC)
+  guard fd >= 0 else { throw FormatError(.io, file: path, "cannot open: \(systemError())") }
+  defer { close(fd) }
+  var info = stat()
+  guard fstat(fd, &info) == 0 else { throw FormatError(.io, file: path, "cannot stat: \(systemError())") }
+  guard (info.st_mode & S_IFMT) == S_IFREG else { throw FormatError(.io, file: path, "not a regular file") }
+  let size = Int(info.st_size)
+  guard size <= limit else { throw FormatError(.io, file: path, "file is \(size) bytes; the limit is \(limit)") }
+  var bytes = [UInt8](repeating: 0, count: size)
+  var done = 0
+  while done < size {
+    let n = bytes.withUnsafeMutableBytes { buffer -> Int in
+      guard let start = buffer.baseAddress else { return 0 }
+      return read(fd, start + done, size - done)
+    }
+    if n < 0 {
+      if errno == EINTR { continue }
+      throw FormatError(.io, file: path, "read failed: \(systemError())")
+    }
+    if n == 0 { break }
+    done += n
+  }
+  return done == size ? bytes : Array(bytes[0..<done])
+}
+
+/// True when `path` names a regular file (following symlinks).
+public func fileExists(_ path: String) -> Bool {
+  var info = stat()
+  return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+}
+
+/// True when `path` names a directory (following symlinks).
+public func isDirectory(_ path: String) -> Bool {
+  var info = stat()
+  return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+}
