@@ -5,6 +5,10 @@ import PackageDescription
 /// Kernels are compiled for AVX2/FMA, which every machine this project targets has.
 let kernelFlags: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"])]
 
+/// The interpreter's hot loop: no dynamic exclusivity checks (its state is confined to the
+/// evaluation thread) and no overflow traps in release builds.
+let interpreterFlags: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
+
 let package = Package(
   name: "aptp",
   platforms: [.macOS(.v13)],
@@ -14,7 +18,8 @@ let package = Package(
     .library(name: "NN", targets: ["NN"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/jpsim/Yams", from: "5.0.1")
+    .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
   ],
   targets: [
     .systemLibrary(
@@ -33,14 +38,18 @@ let package = Package(
     .target(name: "Formats", dependencies: ["CPNG", "CJPEG", .product(name: "Yams", package: "Yams")]),
     .target(name: "TensorCore", dependencies: ["COpenBLAS", "CSystem"], swiftSettings: kernelFlags),
     .target(name: "NN", dependencies: ["TensorCore"]),
-    .target(name: "Script"),
+    .target(name: "Script", swiftSettings: interpreterFlags),
     .target(name: "Bindings", dependencies: ["Script", "TensorCore", "NN"]),
-    .executableTarget(name: "aptp", dependencies: ["TensorCore", "NN"]),
+    .target(name: "REPL", dependencies: ["Script", "Bindings", "CLibEdit", "TensorCore"]),
+    .executableTarget(
+      name: "aptp",
+      dependencies: ["REPL", "TensorCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     .executableTarget(name: "aptp-bench", dependencies: ["TensorCore", "COpenBLAS"], swiftSettings: kernelFlags),
     .testTarget(name: "FormatsTests", dependencies: ["Formats"]),
     .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
     .testTarget(name: "NNTests", dependencies: ["NN", "TensorCore"]),
-    .testTarget(name: "ScriptTests", dependencies: ["Script", "Bindings"], exclude: ["cases"]),
+    .testTarget(name: "ScriptTests", dependencies: ["Script", "Bindings", "REPL"], exclude: ["cases"]),
+    .testTarget(name: "REPLTests", dependencies: ["REPL", "Script", "Bindings"], exclude: ["transcripts"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -51,7 +51,7 @@ extension BindingContext {
   func nestedList(_ t: Tensor) -> Value {
     let values = t.toArray()
     func build(_ dim: Int, _ offset: Int) -> Value {
-      if dim == t.rank { return .number(Double(values[offset])) }
+      if dim == t.rank { return .number(shortestDouble(values[offset])) }
       let stride = t.shape[(dim + 1)...].reduce(1, *)
       return .list(ListRef((0..<t.shape[dim]).map { build(dim + 1, offset + $0 * stride) }))
     }
@@ -103,3 +103,6 @@ extension Arguments {
     return ctx.generator
   }
 }
+
+/// The Double whose shortest decimal form equals the Float's (0.1f prints as 0.1, not 0.100000001).
+func shortestDouble(_ f: Float) -> Double { Double(f.description) ?? Double(f) }

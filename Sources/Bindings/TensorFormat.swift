@@ -7,7 +7,10 @@ enum TensorFormat {
   /// `Tensor<f32>[4, 320, 64, 64] mean=0.013 std=0.98`, or the values when there are at most 10.
   static func summary(_ t: Tensor) -> String {
     let grad = t.requiresGrad ? (t.gradFn.map { ", grad_fn=\($0.name)" } ?? ", requires_grad") : ""
-    if t.count <= 10 { return "tensor(\(values(t, edge: 3)))\(grad == "" ? "" : "[\(grad.dropFirst(2))]")" }
+    if t.count <= 10 {
+      let body = values(t, edge: 3).replacingOccurrences(of: "\n", with: "\n       ")
+      return "tensor(\(body)\(grad))"
+    }
     var text = t.description
     if t.dtype == .float32 {
       let v = t.toArray()

@@ -16,7 +16,7 @@ func axesArgument(_ a: Arguments, _ i: Int) throws -> [Int]? { try a.optionalInt
 
 func configureTensorMethods(_ ctx: BindingContext) {
   let w: (Tensor) -> Value = { ctx.wrap($0) }
-  tensorMethod(ctx, "item", [], doc: "The value of a one-element tensor as a number.") { t, _ in .number(Double(try t.item())) }
+  tensorMethod(ctx, "item", [], doc: "The value of a one-element tensor as a number.") { t, _ in .number(shortestDouble(try t.item())) }
   tensorMethod(ctx, "tolist", [], doc: "The values as (nested) lists of numbers.") { t, _ in ctx.nestedList(t) }
   tensorMethod(ctx, "show", [p("edge", .number(3)), p("precision", .number(4))],
     doc: "The values as NumPy-style text; dimensions longer than 2·edge are elided in the middle.") { t, a in

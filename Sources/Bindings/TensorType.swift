@@ -54,7 +54,30 @@ private func configureTensorProperties(_ ctx: BindingContext) {
 
 /// Maps script operators to tensor ops; either side may be a number or a list.
 private func configureTensorOperators(_ ctx: BindingContext) {
-  ctx.tensorType.binary = { op, lhs, rhs in
+  ctx.tensorType.binary = { op, lhs, rhs in try translatingErrors { try tensorBinary(ctx, op, lhs, rhs) } }
+  ctx.tensorType.negate = { o in
+    guard let t = o.payload as? Tensor else { return .null }
+    return ctx.wrap(try translatingErrors { try t.neg() })
+  }
+  ctx.tensorType.iterate = { o in
+    guard let t = o.payload as? Tensor, t.rank > 0 else { throw Diagnostic(.type, "cannot iterate over a 0-d tensor") }
+    var i = 0
+    return {
+      guard i < t.shape[0] else { return nil }
+      defer { i += 1 }
+      return ctx.wrap(try t.select(0, i))
+    }
+  }
+}
+
+/// Runs tensor code, turning TensorError into a script diagnostic with the same message.
+func translatingErrors<T>(_ body: () throws -> T) throws -> T {
+  do { return try body() } catch let e as TensorError {
+    throw Diagnostic(e.kind == .index ? .index : (e.kind == .argument ? .value : .type), e.description)
+  }
+}
+
+private func tensorBinary(_ ctx: BindingContext, _ op: BinaryOperator, _ lhs: Value, _ rhs: Value) throws -> Value? {
     let a = try ctx.tensor(from: lhs) { "left operand of \(op.rawValue)" }
     let b = try ctx.tensor(from: rhs) { "right operand of \(op.rawValue)" }
     let r: Tensor
@@ -74,20 +97,6 @@ private func configureTensorOperators(_ ctx: BindingContext) {
     case .ne: r = try a.compare(b, .ne)
     }
     return ctx.wrap(r)
-  }
-  ctx.tensorType.negate = { o in
-    guard let t = o.payload as? Tensor else { return .null }
-    return ctx.wrap(try t.neg())
-  }
-  ctx.tensorType.iterate = { o in
-    guard let t = o.payload as? Tensor, t.rank > 0 else { throw Diagnostic(.type, "cannot iterate over a 0-d tensor") }
-    var i = 0
-    return {
-      guard i < t.shape[0] else { return nil }
-      defer { i += 1 }
-      return ctx.wrap(try t.select(0, i))
-    }
-  }
 }
 
 extension Tensor {

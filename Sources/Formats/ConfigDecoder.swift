@@ -4,6 +4,7 @@
 public struct AnyKey: CodingKey, Hashable, Sendable {
   public let stringValue: String
   public let intValue: Int?
+  /// A key named `string`.
   public init(_ string: String) {
     stringValue = string
     intValue = nil
@@ -20,6 +21,7 @@ public struct ConfigValueDecoder {
   /// The file named in errors.
   public var file: String
 
+  /// A decoder whose errors name `file`.
   public init(file: String = "<config>") { self.file = file }
 
   /// Decodes `type` from `value`; errors are `FormatError`s naming the key path and what was expected.

@@ -27,6 +27,7 @@ public enum ConfigLoader {
 
   /// Parses YAML text (the first document). An empty document is an empty map.
   public static func parseYAML(_ text: String, file: String = "<memory>") throws -> ConfigValue {
+    try checkNesting(text, file: file)
     let node: Node?
     do {
       node = try Yams.compose(yaml: text)
@@ -35,6 +36,35 @@ public enum ConfigLoader {
     }
     guard let node else { return .map(ConfigMap()) }
     return try convert(node, path: [], file: file, depth: 0)
+  }
+
+  /// Rejects pathologically deep flow nesting (`[[[[...`) or indentation before handing text to the recursive
+  /// YAML composer, so hostile input gives an error instead of exhausting the stack.
+  static func checkNesting(_ text: String, file: String, limit: Int = 256) throws {
+    var depth = 0
+    var column = 0
+    var atLineStart = true
+    for byte in text.utf8 {
+      switch byte {
+      case UInt8(ascii: "["), UInt8(ascii: "{"): depth += 1
+      case UInt8(ascii: "]"), UInt8(ascii: "}"): depth = max(0, depth - 1)
+      case UInt8(ascii: "\n"):
+        atLineStart = true
+        column = 0
+        continue
+      default: break
+      }
+      if atLineStart {
+        if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "-") {
+          column += 1
+        } else {
+          atLineStart = false
+        }
+      }
+      if depth > limit || column > 8 * limit {
+        throw FormatError(.yaml, file: file, "nesting deeper than \(limit) levels")
+      }
+    }
   }
 
   /// Saves `value` to `path` atomically, as JSON for `.json` and YAML otherwise.
@@ -71,7 +101,7 @@ public enum ConfigLoader {
         guard case .scalar(let keyScalar) = keyNode else {
           throw FormatError.key(.yaml, file: file, ConfigPath.join(path), "map keys must be scalars")
         }
-        if tagName(keyScalar.tag) == .merge {
+        if tagName(keyNode.tag) == .merge {
           try mergeSources(valueNode, path: path, file: file, depth: depth, into: &merged)
           continue
         }
@@ -103,12 +133,13 @@ public enum ConfigLoader {
     }
   }
 
-  /// The resolved name of a tag (`Tag.name` is internal to Yams; its description is the name).
+  /// The name of a resolved tag (`Tag.name` is internal to Yams; its description is the name). Resolve through
+  /// `Node.tag`: a plain scalar's own `tag` stays implicit until then.
   static func tagName(_ tag: Tag) -> Tag.Name { Tag.Name(rawValue: tag.description) }
 
   /// A YAML scalar as a value, by the tag Yams' default resolver gives it (YAML 1.1 style booleans, ints, floats).
   static func scalarValue(_ scalar: Node.Scalar) -> ConfigValue {
-    switch tagName(scalar.tag) {
+    switch tagName(Node.scalar(scalar).tag) {
     case .null: return .null
     case .bool: return Bool.construct(from: scalar).map(ConfigValue.bool) ?? .string(scalar.string)
     case .int:
@@ -124,6 +155,7 @@ public enum ConfigLoader {
   public static func parseScalar(_ text: String) throws -> ConfigValue {
     let trimmed = text.trimmingCharacters(in: .whitespaces)
     if trimmed.isEmpty { return .null }
+    guard (try? checkNesting(trimmed, file: "<override>")) != nil else { return .string(trimmed) }
     do {
       if let node = try Yams.compose(yaml: trimmed) {
         return try convert(node, path: [], file: "<override>", depth: 0)

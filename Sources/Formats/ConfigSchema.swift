@@ -3,6 +3,7 @@
 
 /// The expected shape of a config value.
 public struct ConfigSchema: Sendable {
+  /// The shapes a value can have.
   public indirect enum Kind: Sendable {
     case any
     case bool
@@ -20,29 +21,38 @@ public struct ConfigSchema: Sendable {
     case oneOf([ConfigSchema])
   }
 
+  /// The expected shape.
   public let kind: Kind
   /// Whether `null` is accepted.
   public let nullable: Bool
   /// A short description shown in messages and help.
   public let doc: String?
 
+  /// A schema of the given shape.
   public init(_ kind: Kind, nullable: Bool = false, doc: String? = nil) {
     self.kind = kind
     self.nullable = nullable
     self.doc = doc
   }
 
+  /// Any value, including null.
   public static let any = ConfigSchema(.any, nullable: true)
+  /// Shorthands for scalar schemas.
   public static let bool = ConfigSchema(.bool)
   public static let int = ConfigSchema(.int)
   public static let number = ConfigSchema(.number)
   public static let string = ConfigSchema(.string(allowed: nil))
+  /// A string restricted to `allowed` values.
   public static func string(_ allowed: [String]) -> ConfigSchema { ConfigSchema(.string(allowed: allowed)) }
+  /// A list whose elements follow `element`.
   public static func list(_ element: ConfigSchema) -> ConfigSchema { ConfigSchema(.list(element)) }
+  /// A map with known keys.
   public static func object(_ fields: KeyValuePairs<String, ConfigSchema>) -> ConfigSchema {
     ConfigSchema(.object(fields.map { (key: $0.key, schema: $0.value) }))
   }
+  /// A map with free keys and values following `value`.
   public static func dictionary(_ value: ConfigSchema) -> ConfigSchema { ConfigSchema(.dictionary(value)) }
+  /// A value matching any of `options`.
   public static func oneOf(_ options: [ConfigSchema]) -> ConfigSchema { ConfigSchema(.oneOf(options)) }
 
   /// The same schema accepting `null`.
@@ -101,10 +111,13 @@ public struct ConfigSchema: Sendable {
 
 /// One finding of a validation.
 public struct ConfigIssue: Sendable, Equatable, CustomStringConvertible {
+  /// Unknown keys are warnings; wrong types are errors.
   public enum Severity: String, Sendable { case warning, error }
+  /// How serious the finding is.
   public let severity: Severity
   /// Dotted path of the offending key.
   public let path: String
+  /// What is wrong.
   public let message: String
   /// A known key that is probably meant, for unknown keys.
   public let suggestion: String?
@@ -117,9 +130,13 @@ public struct ConfigIssue: Sendable, Equatable, CustomStringConvertible {
 
 /// The result of validating a config against a schema.
 public struct ConfigReport: Sendable, CustomStringConvertible {
+  /// Every finding, in document order.
   public internal(set) var issues: [ConfigIssue] = []
+  /// The unknown-key findings.
   public var warnings: [ConfigIssue] { issues.filter { $0.severity == .warning } }
+  /// The wrong-type findings.
   public var errors: [ConfigIssue] { issues.filter { $0.severity == .error } }
+  /// True when there are no errors (warnings allowed).
   public var isValid: Bool { errors.isEmpty }
   public var description: String { issues.map(\.description).joined(separator: "\n") }
 
@@ -188,7 +205,8 @@ extension ConfigSchema {
   private func mismatch(_ value: ConfigValue, _ path: [String]) -> ConfigIssue {
     ConfigIssue(
       severity: .error, path: ConfigPath.join(path),
-      message: "expected \(typeDescription), found \(value.typeName) \(value)", suggestion: nil)
+      message: "expected \(typeDescription), found " + (value == .null ? "null" : "\(value.typeName) \(value)"),
+      suggestion: nil)
   }
 
   private func unknownKey(_ key: String, path: [String], siblings: [String], root: ConfigSchema) -> ConfigIssue {

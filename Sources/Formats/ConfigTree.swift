@@ -99,7 +99,6 @@ public enum ConfigValue: Sendable, Equatable {
     switch node {
     case .map(var m):
       var child = m[head] ?? .map(ConfigMap())
-      node = .null  // release the old storage so the map is uniquely referenced
       try set(&child, rest.dropFirst(), newValue, fullPath: fullPath)
       m[head] = child
       node = .map(m)
@@ -108,7 +107,6 @@ public enum ConfigValue: Sendable, Equatable {
         throw FormatError.key(
           .config, file: "<config>", fullPath, "'\(head)' is not an index of a list of \(l.count) elements")
       }
-      node = .null
       try set(&l[i], rest.dropFirst(), newValue, fullPath: fullPath)
       node = .list(l)
     case .null:
@@ -155,9 +153,11 @@ public enum ConfigValue: Sendable, Equatable {
 
 /// A string-keyed map that remembers insertion order.
 public struct ConfigMap: Sendable, Equatable, Sequence {
+  /// Keys in insertion order.
   public private(set) var keys: [String] = []
   private var storage: [String: ConfigValue] = [:]
 
+  /// An empty map.
   public init() {}
 
   /// Builds a map from pairs; a later duplicate key replaces the earlier value but keeps the first position.
@@ -165,9 +165,12 @@ public struct ConfigMap: Sendable, Equatable, Sequence {
     for (k, v) in pairs { self[k] = v }
   }
 
+  /// Number of entries.
   public var count: Int { keys.count }
+  /// True without entries.
   public var isEmpty: Bool { keys.isEmpty }
 
+  /// The value at `key`; assigning nil removes the key, assigning a new key appends it.
   public subscript(key: String) -> ConfigValue? {
     get { storage[key] }
     set {
@@ -179,6 +182,7 @@ public struct ConfigMap: Sendable, Equatable, Sequence {
     }
   }
 
+  /// Removes `key`; returns its value if it was present.
   @discardableResult
   public mutating func removeValue(forKey key: String) -> ConfigValue? {
     guard let old = storage.removeValue(forKey: key) else { return nil }

@@ -35,6 +35,7 @@ public struct FormatError: Error, CustomStringConvertible, Equatable, Sendable {
     case layout
   }
 
+  /// The category, for callers that branch on it.
   public let kind: Kind
   /// The file the error is about (as given by the caller), or `"<memory>"` for in-memory data.
   public let file: String
@@ -43,6 +44,7 @@ public struct FormatError: Error, CustomStringConvertible, Equatable, Sendable {
   /// What was found and what was expected.
   public let message: String
 
+  /// An error about `file` (and `subject` within it).
   public init(_ kind: Kind, file: String, subject: String? = nil, _ message: String) {
     self.kind = kind
     self.file = file

@@ -37,30 +37,62 @@ public struct TensorRecord: Sendable {
   /// The elements converted to Float: F16 through Float16, BF16 by widening the bits, F64 narrowed,
   /// integers converted, BOOL as 0/1.
   public func floats() -> [Float] {
-    file.willRead(byteRange)
-    return [Float](unsafeUninitializedCapacity: elementCount) { out, initialized in
-      withUnsafeBytes { raw in
-        if let source = raw.baseAddress, let target = out.baseAddress {
-          dtype.convertToFloat(source, count: elementCount, into: target)
-        }
-      }
+    [Float](unsafeUninitializedCapacity: elementCount) { out, initialized in
+      convertFloats(into: out)
       initialized = elementCount
+    }
+  }
+
+  /// Converts the elements to Float directly into `destination` (at least `elementCount` values), so a tensor
+  /// library can fill its own storage without an intermediate array. F32 data is copied with `pread`.
+  public func readFloats(into destination: UnsafeMutableBufferPointer<Float>) throws {
+    guard destination.count >= elementCount else {
+      throw FormatError.tensor(
+        .shape, file: file.path, name, "needs a buffer of \(elementCount) floats, got \(destination.count)")
+    }
+    convertFloats(into: destination)
+  }
+
+  private func convertFloats(into out: UnsafeMutableBufferPointer<Float>) {
+    guard let target = out.baseAddress, elementCount > 0 else { return }
+    if dtype == .f32 { return file.copy(byteRange, to: target) }
+    file.willRead(byteRange)
+    withUnsafeBytes { raw in
+      if let source = raw.baseAddress { dtype.convertToFloat(source, count: elementCount, into: target) }
     }
   }
 
   /// The elements converted to Int64 (integer and BOOL dtypes). Float dtypes throw: converting them would truncate.
   public func int64s() throws -> [Int64] {
+    try checkIntegral()
+    return [Int64](unsafeUninitializedCapacity: elementCount) { out, initialized in
+      convertInt64s(into: out)
+      initialized = elementCount
+    }
+  }
+
+  /// Converts integer or BOOL elements to Int64 directly into `destination` (at least `elementCount` values).
+  public func readInt64s(into destination: UnsafeMutableBufferPointer<Int64>) throws {
+    try checkIntegral()
+    guard destination.count >= elementCount else {
+      throw FormatError.tensor(
+        .shape, file: file.path, name, "needs a buffer of \(elementCount) int64s, got \(destination.count)")
+    }
+    convertInt64s(into: destination)
+  }
+
+  private func checkIntegral() throws {
     guard !dtype.isFloatingPoint else {
       throw FormatError.tensor(
         .dtype, file: file.path, name, "has dtype \(dtype); int64s() needs an integer or BOOL dtype (use floats())")
     }
-    return [Int64](unsafeUninitializedCapacity: elementCount) { out, initialized in
-      withUnsafeBytes { raw in
-        if let source = raw.baseAddress, let target = out.baseAddress {
-          dtype.convertToInt64(source, count: elementCount, into: target)
-        }
-      }
-      initialized = elementCount
+  }
+
+  private func convertInt64s(into out: UnsafeMutableBufferPointer<Int64>) {
+    guard let target = out.baseAddress, elementCount > 0 else { return }
+    if dtype == .i64 { return file.copy(byteRange, to: target) }
+    withUnsafeBytes { raw in
+      if let source = raw.baseAddress { dtype.convertToInt64(source, count: elementCount, into: target) }
     }
   }
 }

@@ -8,8 +8,11 @@ public struct TensorPayload: Sendable {
     case bytes([UInt8])
   }
 
+  /// The tensor's name in the header.
   public let name: String
+  /// The dtype written to the file.
   public let dtype: SafetensorsDType
+  /// The shape written to the header.
   public let shape: [Int]
   let values: Values
 
@@ -110,7 +113,7 @@ extension Safetensors {
   ///
   /// Tensors are laid out in the order given (the Python library instead sorts by dtype size and name; both
   /// orders are valid files). The header is compact JSON with `__metadata__` first, padded with spaces to a
-  /// multiple of 8 bytes as the Python library pads it.
+  /// multiple of 8 bytes as the Python library pads it; metadata keys are written sorted.
   public static func save(_ tensors: [TensorPayload], metadata: [String: String]? = nil, to path: String) throws {
     let header = try headerBytes(tensors, metadata: metadata, file: path)
     try AtomicFile.write(to: path) { sink in

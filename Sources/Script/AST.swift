@@ -262,7 +262,7 @@ final class FunctionExpr: Expr {
     self.decl = decl
     super.init(loc)
   }
-  override func eval(_ interp: Interpreter) throws -> Value { .function(try interp.makeClosure(decl)) }
+  override func eval(_ interp: Interpreter) throws -> Value { .closure(try interp.makeClosure(decl)) }
 }
 
 /// A function's parameters, body and the frame layout the resolver computed.

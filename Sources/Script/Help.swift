@@ -11,7 +11,9 @@ extension Interpreter {
     case .function(let f):
       if let n = f as? NativeFunction { return n.signature + "\n  " + n.doc }
       if let b = f as? BoundMethod { return b.function.signature + "\n  " + b.function.doc }
-      return "fn \(f.name)(\(f.parameterNames.joined(separator: ", "))) — a script function"
+      return "fn \(f.name)(\(f.parameterNames.joined(separator: ", ")))"
+    case .closure(let c):
+      return "fn \(c.name)(\(c.parameterNames.joined(separator: ", "))) — a script function"
     case .native(let o):
       var lines = ["\(o.type.name): \(o.type.doc)"]
       if let c = o.type.call { lines.append("  call: \(c.signature) — \(c.doc)") }
@@ -52,6 +54,7 @@ extension Interpreter {
   public func parameterNames(_ v: Value) -> [String] {
     switch v {
     case .function(let f): return f.parameterNames
+    case .closure(let c): return c.parameterNames
     case .native(let o): return o.type.call?.parameterNames ?? []
     default: return []
     }

@@ -68,6 +68,28 @@ public final class Interpreter {
     builtinNames = Set(mainGlobals.names)
   }
 
+  /// Names present before the user typed anything (builtins, bindings, prelude).
+  var preloadedNames: Set<String> = []
+
+  /// Records the current globals as preloaded (after bindings and the prelude are installed).
+  public func markPreloaded() { preloadedNames = Set(mainGlobals.names) }
+
+  public func isPreloaded(_ name: String) -> Bool { preloadedNames.contains(name) }
+
+  /// Re-creates the builtin functions after `mainGlobals.removeAll()` (the REPL's `:reset`).
+  public func reinstallBuiltins() {
+    installBuiltins()
+    builtinNames = Set(mainGlobals.names)
+  }
+
+  /// Makes `v` the REPL's `_` (and `_1`), shifting older results to `_2` and `_3`.
+  public func pushResult(_ v: Value) {
+    if let two = mainGlobals["_2"] { mainGlobals["_3"] = two }
+    if let one = mainGlobals["_1"] { mainGlobals["_2"] = one }
+    mainGlobals["_1"] = v
+    mainGlobals["_"] = v
+  }
+
   /// Defines (or replaces) a global visible to every later chunk.
   public func define(_ name: String, _ value: Value) { mainGlobals[name] = value }
 
@@ -82,8 +104,19 @@ public final class Interpreter {
     case value(Value?)
     /// More input is needed (REPL continuation).
     case incomplete
-    /// Syntax/name errors (nothing ran) or one runtime error.
+    /// Syntax or name errors found before running (nothing ran).
     case errors([Diagnostic])
+    /// An error raised while running.
+    case runtimeError(Diagnostic)
+
+    /// All diagnostics of a failed outcome.
+    public var diagnostics: [Diagnostic] {
+      switch self {
+      case .errors(let d): return d
+      case .runtimeError(let d): return [d]
+      default: return []
+      }
+    }
   }
 
   /// Parses, resolves and runs `text` as a chunk of the main module. With `allowIncomplete`
@@ -128,14 +161,14 @@ public final class Interpreter {
         case .normal: continue
         case .returned: return .value(returnValue)
         case .breakLoop, .continueLoop:
-          return .errors([Diagnostic(.syntax, "'break' or 'continue' outside a loop", at: s.location)])
+          return .runtimeError(Diagnostic(.syntax, "'break' or 'continue' outside a loop", at: s.location))
         }
       }
       return .value(lastValue)
     } catch let d as Diagnostic {
-      return .errors([d])
+      return .runtimeError(d)
     } catch {
-      return .errors([Diagnostic(.native, String(describing: error))])
+      return .runtimeError(Diagnostic(.native, String(describing: error)))
     }
   }
 
@@ -192,7 +225,7 @@ public final class Interpreter {
   }
 
   func call(_ callee: Value, _ call: CallExpr) throws -> Value {
-    if case .function(let f) = callee, let closure = f as? Closure, !call.hasNames {
+    if case .closure(let closure) = callee, !call.hasNames {
       return try callClosureFast(closure, call)
     }
     let (positional, named) = try evaluateArguments(call)
@@ -264,8 +297,8 @@ public final class Interpreter {
   /// Calls any callable value with evaluated arguments (natives use this to call back).
   public func callValue(_ callee: Value, _ positional: [Value], _ named: [(String, Value)] = []) throws -> Value {
     switch callee {
+    case .closure(let c): return try callClosure(c, positional, named)
     case .function(let f):
-      if let c = f as? Closure { return try callClosure(c, positional, named) }
       if let nf = f as? NativeFunction { return try callNative(nf, positional, named, receiver: nil) }
       if let bm = f as? BoundMethod { return try callNative(bm.function, positional, named, receiver: bm.receiver) }
     case .native(let o):

@@ -32,7 +32,7 @@ extension Interpreter {
       throw ds.first.map { var d = $0; d.frames.append(StackFrame(function: "import \(key)", location: loc)); return d }
         ?? Diagnostic(.syntax, "module '\(key)' has syntax errors", at: loc)
     case .complete(let program):
-      if case .errors(let ds) = execute(program, in: scope), var d = ds.first {
+      if var d = execute(program, in: scope).diagnostics.first {
         d.frames.append(StackFrame(function: "import \(key)", location: loc))
         throw d
       }
@@ -44,6 +44,8 @@ extension Interpreter {
     return module
   }
 
-  /// Names the interpreter pre-defines (shared into every module's globals).
-  func isBuiltinName(_ name: String) -> Bool { builtinNames.contains(name) }
+  /// Names every module sees: builtins, native modules and what was preloaded (bindings, prelude).
+  func isBuiltinName(_ name: String) -> Bool {
+    builtinNames.contains(name) || preloadedNames.contains(name) || nativeModules[name] != nil
+  }
 }

@@ -32,6 +32,7 @@ extension Interpreter {
       return x === y
         || (x.count == y.count && x.entries.allSatisfy { k, v in y[k].map { equals(v, $0) } ?? false })
     case (.function(let x), .function(let y)): return x === y
+    case (.closure(let x), .closure(let y)): return x === y
     case (.native(let x), .native(let y)): return x === y
     default: return false
     }
@@ -323,5 +324,12 @@ extension Value {
   var isNative: Bool {
     if case .native = self { return true }
     return false
+  }
+}
+
+extension Interpreter {
+  /// `value.name` as scripts see it (properties, methods, map keys), for completion and tools.
+  public func member(_ v: Value, _ name: String) throws -> Value {
+    try getField(v, name, at: SourceLocation(file: -1, line: 0, column: 0))
   }
 }

@@ -91,7 +91,9 @@ struct Parser {
     var out: [Stmt] = []
     skipSeparators()
     while kind != .eof {
+      let before = pos
       if let s = statementRecovering() { out.append(s) }
+      if pos == before { advance() }  // a stray '}' stops recovery without consuming anything
       skipSeparators()
     }
     return out
@@ -225,7 +227,9 @@ struct Parser {
     skipSeparators()
     while kind != .rightBrace {
       if kind == .eof { throw fail("expected '}' to close the block") }
+      let before = pos
       if let s = statementRecovering() { out.append(s) }
+      if pos == before && kind != .rightBrace { advance() }
       skipSeparators()
     }
     advance()

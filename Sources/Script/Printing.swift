@@ -27,6 +27,7 @@ extension Interpreter {
       if depth > 3 { return "{...}" }
       let parts = m.entries.prefix(100).map { k, x in mapKeyRepr(k) + ": " + repr(x, depth: depth + 1) }
       return "{" + parts.joined(separator: ", ") + (m.count > 100 ? ", ... \(m.count - 100) more" : "") + "}"
+    case .closure(let c): return "<fn \(c.name)(\(c.parameterNames.joined(separator: ", ")))>"
     case .function(let f):
       if let n = f as? NativeFunction { return "<native fn \(n.signature)>" }
       if let b = f as? BoundMethod { return "<method \(b.function.signature) of \(b.receiver.typeName)>" }

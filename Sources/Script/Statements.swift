@@ -118,7 +118,7 @@ final class FnStmt: Stmt {
   override func exec(_ interp: Interpreter) throws -> Flow {
     // Declare first so a local recursive function can capture its own cell.
     store(.null, into: slot, interp, declaring: true)
-    store(.function(try interp.makeClosure(decl)), into: slot, interp, declaring: false)
+    store(.closure(try interp.makeClosure(decl)), into: slot, interp, declaring: false)
     interp.lastValue = nil
     return .normal
   }

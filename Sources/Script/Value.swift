@@ -9,6 +9,8 @@ public enum Value {
   case list(ListRef)
   case map(MapRef)
   case range(RangeValue)
+  /// A script function (kept apart from natives so calls need no dynamic cast).
+  case closure(Closure)
   case function(Callable)
   case native(NativeObject)
   /// A captured variable's box; lives only in frame slots, never seen by scripts.
@@ -24,7 +26,7 @@ public enum Value {
     case .list: return "list"
     case .map: return "map"
     case .range: return "range"
-    case .function: return "function"
+    case .function, .closure: return "function"
     case .native(let o): return o.type.name
     case .cell(let c): return c.value.typeName
     }

@@ -1,4 +1,4 @@
-// Conv: 2-D convolution (stride, padding, dilation, groups, bias) through im2col + sgemm, with backward.
+// Conv: 2-D convolution (stride, padding, dilation, groups, bias) — geometry, the public op and its autograd.
 
 /// Geometry of one conv2d call, validated once.
 struct ConvGeometry {
@@ -38,60 +38,13 @@ struct ConvGeometry {
     }
   }
 
-  /// Unfolds group `g` of one sample's image [C,H,W] into col [cg*kh*kw, ho*wo].
-  func im2col(_ image: UnsafePointer<Float>, group g: Int, into col: UnsafeMutablePointer<Float>) {
-    let plane = h * w
-    for cl in 0..<cg {
-      let src = image + (g * cg + cl) * plane
-      for ki in 0..<kh {
-        for kj in 0..<kw {
-          let row = col + ((cl * kh + ki) * kw + kj) * spatialOut
-          let xoff = kj * dw - pw
-          // Output columns whose input x = ox*sw + xoff lies inside [0, w).
-          let oxLo = xoff >= 0 ? 0 : Swift.min(wo, (-xoff + sw - 1) / sw)
-          let oxHi = Swift.max(oxLo, Swift.min(wo, w - xoff > 0 ? (w - xoff + sw - 1) / sw : 0))
-          for oy in 0..<ho {
-            let iy = oy * sh - ph + ki * dh
-            let dst = row + oy * wo
-            if iy < 0 || iy >= h {
-              dst.update(repeating: 0, count: wo)
-              continue
-            }
-            let line = src + iy * w + xoff
-            for ox in 0..<oxLo { dst[ox] = 0 }
-            if sw == 1 {
-              (dst + oxLo).update(from: line + oxLo, count: oxHi - oxLo)
-            } else {
-              for ox in oxLo..<oxHi { dst[ox] = line[ox * sw] }
-            }
-            for ox in oxHi..<wo { dst[ox] = 0 }
-          }
-        }
-      }
-    }
-  }
-
-  /// Adds col [cg*kh*kw, ho*wo] back into group `g` of one sample's image gradient [C,H,W].
-  func col2im(_ col: UnsafePointer<Float>, group g: Int, into image: UnsafeMutablePointer<Float>) {
-    let plane = h * w
-    for cl in 0..<cg {
-      let dst = image + (g * cg + cl) * plane
-      for ki in 0..<kh {
-        for kj in 0..<kw {
-          let row = col + ((cl * kh + ki) * kw + kj) * spatialOut
-          let xoff = kj * dw - pw
-          let oxLo = xoff >= 0 ? 0 : Swift.min(wo, (-xoff + sw - 1) / sw)
-          let oxHi = Swift.max(oxLo, Swift.min(wo, w - xoff > 0 ? (w - xoff + sw - 1) / sw : 0))
-          for oy in 0..<ho {
-            let iy = oy * sh - ph + ki * dh
-            if iy < 0 || iy >= h { continue }
-            let line = dst + iy * w + xoff
-            let src = row + oy * wo
-            for ox in oxLo..<oxHi { line[ox * sw] += src[ox] }
-          }
-        }
-      }
-    }
+  /// Output columns per im2col tile. sgemm packs both operands on every call, so the weight is
+  /// re-packed once per tile: tiles are as wide as the image unless its im2col matrix would pass
+  /// 4 MB, and then split the image evenly.
+  var columnTile: Int {
+    let target = Swift.max(256, 1_048_576 / Swift.max(colRows, 1))
+    let tiles = Swift.max(1, (spatialOut + target - 1) / target)
+    return Swift.min(spatialOut, ((spatialOut + tiles - 1) / tiles + 15) / 16 * 16)
   }
 }
 
@@ -113,114 +66,17 @@ extension Tensor {
     let x = input.isContiguous ? input.detach() : input.contiguousCopy()
     let wt = weight.isContiguous ? weight.detach() : weight.contiguousCopy()
     let out = Tensor(shape: [geo.n, geo.co, geo.ho, geo.wo], zeroed: false)
-    convForward(geo, x: x.data, w: wt.data, bias: bias.map { $0.isContiguous ? $0 : $0.contiguousCopy() }, out: out.data)
+    let bc = bias.map { $0.isContiguous ? $0 : $0.contiguousCopy() }
+    convForward(geo, x: x.data, w: wt.data, bias: bc.map { UnsafePointer($0.data) }, out: out.data)
+    withExtendedLifetime(bc) {}
     let inputs = [input, weight] + (bias.map { [$0] } ?? [])
     return out.record("conv2d", inputs) { g in
       let gc = g.isContiguous ? g : g.contiguousCopy()
       let (gx, gw) = convBackward(
         geo, x: x, w: wt, g: gc, needInput: input.requiresGrad, needWeight: weight.requiresGrad)
       var grads: [Tensor?] = [gx, gw]
-      if let bias { grads.append(bias.requiresGrad ? try gc.sum(axes: [0, 2, 3]) : nil) }
+      if let bias { grads.append(bias.requiresGrad ? convBiasGradient(geo, g: gc) : nil) }
       return grads
     }
-  }
-
-  static func convForward(
-    _ geo: ConvGeometry, x: UnsafeMutablePointer<Float>, w: UnsafeMutablePointer<Float>, bias: Tensor?,
-    out: UnsafeMutablePointer<Float>
-  ) {
-    let inPlane = geo.c * geo.h * geo.w, outPlane = geo.co * geo.spatialOut
-    let perSampleThreads = geo.n >= Parallel.threads
-    let sample: (Int) -> Void = { s in
-      let col = geo.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: geo.colRows * geo.spatialOut)
-      defer { col?.deallocate() }
-      let o = out + s * outPlane
-      if let bias {
-        for ch in 0..<geo.co { (o + ch * geo.spatialOut).update(repeating: bias.data[ch], count: geo.spatialOut) }
-      }
-      for g in 0..<geo.groups {
-        let image = x + s * inPlane
-        let colPtr: UnsafeMutablePointer<Float>
-        if let col {
-          geo.im2col(image, group: g, into: col)
-          colPtr = col
-        } else {
-          colPtr = image + g * geo.cg * geo.h * geo.w
-        }
-        let a = MatrixOperand(rowMajor: w + g * geo.cog * geo.colRows, cols: geo.colRows)
-        let b = MatrixOperand(rowMajor: colPtr, cols: geo.spatialOut)
-        let c = o + g * geo.cog * geo.spatialOut
-        let beta: Float = bias == nil ? 0 : 1
-        if perSampleThreads {
-          Gemm.serial(a, b, c, ldc: geo.spatialOut, m: geo.cog, n: geo.spatialOut, k: geo.colRows, beta: beta)
-        } else {
-          Gemm.parallel(a, b, c, ldc: geo.spatialOut, m: geo.cog, n: geo.spatialOut, k: geo.colRows, beta: beta)
-        }
-      }
-    }
-    if perSampleThreads {
-      Parallel.forEach(geo.n, sample)
-    } else {
-      for s in 0..<geo.n { sample(s) }
-    }
-  }
-
-  /// Input and weight gradients of conv2d for output gradient `g` (contiguous).
-  static func convBackward(
-    _ geo: ConvGeometry, x: Tensor, w: Tensor, g: Tensor, needInput: Bool, needWeight: Bool
-  ) -> (Tensor?, Tensor?) {
-    let gx = needInput ? Tensor(shape: [geo.n, geo.c, geo.h, geo.w]) : nil
-    let workers = Swift.max(1, Swift.min(Parallel.threads, geo.n))
-    let wCount = geo.co * geo.colRows
-    let partialW = needWeight ? [Tensor](repeating: Tensor(shape: []), count: workers).map { _ in Tensor(shape: [wCount]) } : []
-    let inPlane = geo.c * geo.h * geo.w, outPlane = geo.co * geo.spatialOut
-    Parallel.forEach(workers) { worker in
-      let colCount = geo.colRows * geo.spatialOut
-      let col = UnsafeMutablePointer<Float>.allocate(capacity: colCount)
-      defer { col.deallocate() }
-      var s = worker
-      while s < geo.n {
-        for grp in 0..<geo.groups {
-          let gy = g.data + s * outPlane + grp * geo.cog * geo.spatialOut
-          let gyOp = MatrixOperand(rowMajor: gy, cols: geo.spatialOut)
-          if needWeight {
-            let colPtr: UnsafeMutablePointer<Float>
-            if geo.isPointwise {
-              colPtr = x.data + s * inPlane + grp * geo.cg * geo.h * geo.w
-            } else {
-              geo.im2col(x.data + s * inPlane, group: grp, into: col)
-              colPtr = col
-            }
-            // dW_g += dY_g [cog, L] · colᵀ [L, colRows]
-            var colT = MatrixOperand(rowMajor: colPtr, cols: geo.spatialOut)
-            colT.transposed = true
-            Gemm.serial(
-              gyOp, colT, partialW[worker].data + grp * geo.cog * geo.colRows, ldc: geo.colRows,
-              m: geo.cog, n: geo.colRows, k: geo.spatialOut, beta: 1)
-          }
-          if let gx {
-            // dcol = W_gᵀ [colRows, cog] · dY_g [cog, L]
-            var wT = MatrixOperand(rowMajor: w.data + grp * geo.cog * geo.colRows, cols: geo.colRows)
-            wT.transposed = true
-            let image = gx.data + s * inPlane
-            if geo.isPointwise {
-              Gemm.serial(wT, gyOp, image + grp * geo.cg * geo.h * geo.w, ldc: geo.spatialOut,
-                m: geo.colRows, n: geo.spatialOut, k: geo.cog, beta: 1)
-            } else {
-              Gemm.serial(wT, gyOp, col, ldc: geo.spatialOut, m: geo.colRows, n: geo.spatialOut, k: geo.cog)
-              geo.col2im(col, group: grp, into: image)
-            }
-          }
-        }
-        s += workers
-      }
-    }
-    var gw: Tensor? = nil
-    if needWeight {
-      let total = partialW[0]
-      for p in partialW.dropFirst() { for i in 0..<wCount { total.data[i] += p.data[i] } }
-      gw = Tensor(storage: total.storage, shape: w.shape, strides: contiguousStrides(w.shape), offset: 0)
-    }
-    return (gx, gw)
   }
 }

@@ -75,12 +75,20 @@ private let sqrt2OverPi: Float = 0.797_884_56
 private let invSqrt2: Float = 0.707_106_78
 private let invSqrt2Pi: Float = 0.398_942_28
 
+/// gelu(x) = x·Φ(x) with Φ(x) = 1 - erfc(x/√2)/2 for x > 0 and erfc(-x/√2)/2 otherwise: one erfc,
+/// no sign juggling, and a result as accurate relative to x as erfc is absolutely.
 struct GeluOp: ElementMap {
-  @inline(__always) func callAsFunction(_ x: Float) -> Float { 0.5 * x * (1 + fastErf(x * invSqrt2)) }
+  @inline(__always) func callAsFunction(_ x: Float) -> Float {
+    let a = Swift.abs(x) * invSqrt2
+    let h = a >= erfcCutoff ? 0 : 0.5 * x * fastErfc(nonNegative: a)  // x·Φ(-|x|), 0 for ±inf
+    return x > 0 ? x - h : h
+  }
 }
 struct GeluGrad: ElementZip3 {
   @inline(__always) func callAsFunction(_ g: Float, _ x: Float, _ y: Float) -> Float {
-    g * (0.5 * (1 + fastErf(x * invSqrt2)) + x * fastExp(-0.5 * x * x) * invSqrt2Pi)
+    let tail = 0.5 * fastErfc(nonNegative: Swift.abs(x) * invSqrt2)
+    let cdf = x > 0 ? 1 - tail : tail
+    return g * (cdf + x * fastExp(-0.5 * x * x) * invSqrt2Pi)
   }
 }
 struct GeluTanhOp: ElementMap {

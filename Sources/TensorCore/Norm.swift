@@ -1,14 +1,52 @@
 // Norm: group_norm and layer_norm, fused forward and backward kernels.
 
 extension Tensor {
-  /// Mean and reciprocal std (biased variance + eps) of one contiguous row, in Double.
+  /// Mean and reciprocal std (biased variance + eps) of one contiguous row: two vectorised passes
+  /// (sum, then squared deviations), both with float lanes inside blocks and Double across them.
   @inline(__always)
   static func rowStats(_ p: UnsafePointer<Float>, _ n: Int, eps: Float) -> (Float, Float) {
-    let mean = Double(rowSum(p, n)) / Double(n)
-    var acc: Double = 0
-    for i in 0..<n { let d = Double(p[i]) - mean; acc += d * d }
-    let variance = acc / Double(n)
-    return (Float(mean), Float(1 / (variance + Double(eps)).squareRoot()))
+    let mean = Float(Double(rowSum(p, n)) / Double(n))
+    let variance = rowSquaredDeviation(p, n, from: mean) / Double(n)
+    return (mean, Float(1 / (variance + Double(eps)).squareRoot()))
+  }
+
+  /// o[i] = p[i]·scale + shift for `n` floats, returning Σ next[i] over the same range (0 without
+  /// `next`), both in 8-float vectors with the sum's blocks of 1024 added in Double.
+  @inline(__always)
+  static func normalizeSegment(
+    _ p: UnsafePointer<Float>, _ o: UnsafeMutablePointer<Float>, _ n: Int, scale: Float, shift: Float,
+    summing next: UnsafePointer<Float>?
+  ) -> Double {
+    let a = SIMD8<Float>(repeating: scale), b = SIMD8<Float>(repeating: shift)
+    var total: Double = 0
+    var i = 0
+    while i < n {
+      let end = Swift.min(n, i + 1024)
+      var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
+      if let next {
+        while i + 16 <= end {
+          store8(b.addingProduct(load8(p + i), a), o + i)
+          store8(b.addingProduct(load8(p + i + 8), a), o + i + 8)
+          acc0 += load8(next + i)
+          acc1 += load8(next + i + 8)
+          i += 16
+        }
+      } else {
+        while i + 16 <= end {
+          store8(b.addingProduct(load8(p + i), a), o + i)
+          store8(b.addingProduct(load8(p + i + 8), a), o + i + 8)
+          i += 16
+        }
+      }
+      var block = laneTotal(acc0, acc1, SIMD8<Float>(), SIMD8<Float>())
+      while i < end {
+        o[i] = shift.addingProduct(p[i], scale)
+        if let next { block += Double(next[i]) }
+        i += 1
+      }
+      total += block
+    }
+    return total
   }
 
   /// Group normalisation of [N, C, *] over C/groups channels and all spatial positions,
@@ -33,17 +71,25 @@ extension Tensor {
     let stats = Tensor(shape: [n * groups, 2], zeroed: false)
     let wc = weight.map { $0.isContiguous ? $0.detach() : $0.contiguousCopy() }
     let bc = bias.map { $0.isContiguous ? $0.detach() : $0.contiguousCopy() }
-    Parallel.forEach(n * groups) { r in
-      let p = src.data + r * m, o = out.data + r * m
-      let (mean, rstd) = rowStats(p, m, eps: eps)
-      stats.data[2 * r] = mean
-      stats.data[2 * r + 1] = rstd
-      for cl in 0..<cpg {
-        let ch = (r % groups) * cpg + cl
-        let a = rstd * (wc?.data[ch] ?? 1)
-        let b = (bc?.data[ch] ?? 0) - mean * a
-        let ps = p + cl * spatial, os = o + cl * spatial
-        for i in 0..<spatial { os[i] = ps[i] * a + b }
+    // Contiguous runs of (sample, group) rows per thread. The sum of row r+1 is taken in the same
+    // loop that writes row r, so its (cache-missing) loads overlap the normalisation work.
+    Parallel.forRange(n * groups, grain: Swift.max(1, 16384 / Swift.max(m, 1))) { begin, end in
+      var sum = Double(rowSum(src.data + begin * m, m))
+      for r in begin..<end {
+        let p = src.data + r * m, o = out.data + r * m
+        let mean = Float(sum / Double(m))
+        let rstd = Float(1 / (rowSquaredDeviation(p, m, from: mean) / Double(m) + Double(eps)).squareRoot())
+        stats.data[2 * r] = mean
+        stats.data[2 * r + 1] = rstd
+        let next = r + 1 < end ? p + m : nil
+        sum = 0
+        for cl in 0..<cpg {
+          let ch = (r % groups) * cpg + cl
+          let a = rstd * (wc?.data[ch] ?? 1)
+          let b = (bc?.data[ch] ?? 0) - mean * a
+          let segment = cl * spatial
+          sum += normalizeSegment(p + segment, o + segment, spatial, scale: a, shift: b, summing: next.map { $0 + segment })
+        }
       }
     }
     let inputs = [x] + (weight.map { [$0] } ?? []) + (bias.map { [$0] } ?? [])
@@ -59,12 +105,8 @@ extension Tensor {
         for cl in 0..<cpg {
           let ch = (r % groups) * cpg + cl
           let wv = wc?.data[ch] ?? 1
-          var sdy: Double = 0, sdyx: Double = 0
-          for i in cl * spatial..<(cl + 1) * spatial {
-            let xhat = (p[i] - mean) * rstd
-            sdy += Double(dy[i])
-            sdyx += Double(dy[i] * xhat)
-          }
+          let (sdy, centered) = rowSumAndCenteredDot(dy + cl * spatial, p + cl * spatial, spatial, center: mean)
+          let sdyx = centered * Double(rstd)
           partial.data[((r / groups) * c + ch) * 2] = Float(sdyx)
           partial.data[((r / groups) * c + ch) * 2 + 1] = Float(sdy)
           sumDxhat += sdy * Double(wv)

@@ -69,6 +69,24 @@ public enum Parallel {
   }
 }
 
+extension Parallel {
+  /// Runs `body(worker, workers)` once on each of `workers = min(threads, count)` threads. The
+  /// body takes items worker, worker + workers, ... itself, so it can set up scratch space once
+  /// per thread instead of once per item.
+  @inline(__always)
+  public static func perWorker(_ count: Int, _ body: (Int, Int) -> Void) {
+    let t = Swift.max(1, Swift.min(threads, count))
+    if t == 1 {
+      if count > 0 { body(0, 1) }
+      return
+    }
+    withoutActuallyEscaping(body) { escaping in
+      let box = UncheckedSendable(escaping)
+      DispatchQueue.concurrentPerform(iterations: t) { worker in box.value(worker, t) }
+    }
+  }
+}
+
 /// Carries a kernel closure into Dispatch's `@Sendable` worker closure. Kernels write disjoint
 /// ranges of their output, which is what makes sharing them across threads sound.
 struct UncheckedSendable<T>: @unchecked Sendable {

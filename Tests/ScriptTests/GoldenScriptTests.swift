@@ -3,6 +3,7 @@
 // UPDATE_GOLDENS=1 rewrites the sidecar files.
 
 import Foundation
+import REPL
 import Script
 import XCTest
 
@@ -17,9 +18,7 @@ func runScript(_ url: URL, prepare: @escaping (Interpreter) -> Void = { _ in }) 
     prepare(interp)
     let text = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
     let name = url.deletingPathExtension().lastPathComponent + ".aptp"
-    if case .errors(let ds) = interp.run(text, name: name) {
-      for d in ds { out += d.render(interp.sources) + "\n" }
-    }
+    for d in interp.run(text, name: name).diagnostics { out += d.render(interp.sources) + "\n" }
     return out
   }
 }
@@ -33,6 +32,14 @@ func inlineExpectations(_ text: String) -> String? {
   }
   return lines.isEmpty ? nil : lines.joined(separator: "\n") + "\n"
 }
+
+/// Installs the native modules and the repository's stdlib, as `aptp` does.
+func withBindings(_ interp: Interpreter) {
+  interp.searchPaths = [repoRoot.appendingPathComponent("stdlib").path]
+  Launcher.prepare(interp, args: [])
+}
+
+let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
 final class GoldenScriptTests: XCTestCase {
   func runFolder(_ folder: String, prepare: @escaping (Interpreter) -> Void = { _ in }) throws {
@@ -63,4 +70,5 @@ final class GoldenScriptTests: XCTestCase {
   func testControl() throws { try runFolder("control") }
   func testCollections() throws { try runFolder("collections") }
   func testErrors() throws { try runFolder("errors") }
+  func testTensor() throws { try runFolder("tensor", prepare: withBindings) }
 }

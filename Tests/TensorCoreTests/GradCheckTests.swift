@@ -579,19 +579,19 @@ final class GradCheckAttentionTests: XCTestCase {
   }
 
   func testAttentionInSeveralQueryBlocks() throws {
-    // Query blocks hold blockRows = min(Lq, 131072 / Lk) rows: Lk = 4096 gives 32-row blocks, so
-    // Lq = 33 runs as a block of 32 and a block of 1. Finite differences over all 8k key/value
+    // Query blocks hold blockRows = min(Lq, 262144 / Lk) rows: Lk = 4096 gives 64-row blocks, so
+    // Lq = 65 runs as a block of 64 and a block of 1. Finite differences over all 8k key/value
     // elements would take ~16k attention calls, so q is checked by finite differences and the k / v
     // gradients (accumulated across blocks) against the same computation written with matmul + softmax.
     let i = Inputs(seed: 133)
-    let q = i.normal([1, 33, 2]), k = i.normal([1, 4096, 2]), v = i.normal([1, 4096, 2])
+    let q = i.normal([1, 65, 2]), k = i.normal([1, 4096, 2]), v = i.normal([1, 4096, 2])
     for causal in [false, true] {
       try gradCheck([q], "blocked attention dq causal=\(causal)") {
         try Tensor.scaledDotProductAttention($0[0], k, v, causal: causal)
       }
       let fused = [q, k, v].map { $0.contiguousCopy() }, ref = [q, k, v].map { $0.contiguousCopy() }
       for t in fused + ref { t.requiresGrad = true }
-      let seed = Inputs(seed: 134).normal([1, 33, 2])
+      let seed = Inputs(seed: 134).normal([1, 65, 2])
       let out = try Tensor.scaledDotProductAttention(fused[0], fused[1], fused[2], causal: causal)
       let expected = try referenceAttention(ref[0], ref[1], ref[2], causal: causal)
       assertClose(out, expected, rtol: 1e-4, atol: 1e-5, "blocked forward causal=\(causal)")

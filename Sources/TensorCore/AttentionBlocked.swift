@@ -1,0 +1,116 @@
+// AttentionBlocked: attention through sgemm in L2-sized blocks of query rows, forward and backward.
+
+extension Tensor {
+  /// Forward for any head size. Each task is one (head, query block): S = scale · log2(e) · Q Kᵀ into an
+  /// L2-sized score block, the row softmax in place left unnormalised, O = P V, then each output
+  /// row scaled by 1/Σ. With `causal`, keys no row of the block can see are not computed.
+  static func attentionForwardBlocked(
+    _ p: AttentionPlan, _ q: UnsafeMutablePointer<Float>, _ k: UnsafeMutablePointer<Float>,
+    _ v: UnsafeMutablePointer<Float>, _ o: UnsafeMutablePointer<Float>, _ lse: UnsafeMutablePointer<Float>
+  ) {
+    let blockRows = p.blockRows
+    let blocksPerHead = (p.lq + blockRows - 1) / blockRows
+    let tasks = p.heads * blocksPerHead
+    Parallel.perWorker(tasks) { worker, workers in
+      let scores = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, blockRows * p.lk))
+      let inverse = UnsafeMutablePointer<Float>.allocate(capacity: blockRows)
+      defer {
+        scores.deallocate()
+        inverse.deallocate()
+      }
+      var t = worker
+      while t < tasks {
+        let h = t / blocksPerHead, row0 = (t % blocksPerHead) * blockRows
+        let rows = Swift.min(blockRows, p.lq - row0), keys = p.visibleKeys(row0: row0, rows: rows)
+        var kT = MatrixOperand(rowMajor: k + h * p.lk * p.d, cols: p.d)
+        kT.transposed = true
+        let qOp = MatrixOperand(rowMajor: q + (h * p.lq + row0) * p.d, cols: p.d)
+        Gemm.serial(qOp, kT, scores, ldc: Swift.max(keys, 1), m: rows, n: keys, k: p.d, alpha: p.log2Scale)
+        p.applyMask(scores, ld: keys, keys: keys, head: h, row0: row0, rows: rows)
+        for r in 0..<rows {
+          let (l, inv) = softmaxRowUnnormalized(scores + r * keys, keys)
+          lse[h * p.lq + row0 + r] = l
+          inverse[r] = inv
+        }
+        let out = o + (h * p.lq + row0) * p.dv
+        Gemm.serial(
+          MatrixOperand(rowMajor: scores, cols: keys), MatrixOperand(rowMajor: v + h * p.lk * p.dv, cols: p.dv),
+          out, ldc: Swift.max(p.dv, 1), m: rows, n: p.dv, k: keys)
+        for r in 0..<rows {
+          let s = inverse[r], row = out + r * p.dv
+          for c in 0..<p.dv { row[c] *= s }
+        }
+        t += workers
+      }
+    }
+  }
+
+  /// Backward through sgemm, one head per task (dK and dV accumulate over the head's query
+  /// blocks). Per block: P = 2^(log2(e) · (scale · Q Kᵀ + mask − lse)) rebuilt from the saved log-sum-exp,
+  /// dV += Pᵀ dO, dP = dO Vᵀ, dS = P ∘ (dP − rowsum(dO ∘ O)), dQ = scale · dS K, dK += scale · dSᵀ Q.
+  /// `gk` and `gv` must be zero on entry.
+  static func attentionBackward(
+    _ p: AttentionPlan, _ q: UnsafeMutablePointer<Float>, _ k: UnsafeMutablePointer<Float>,
+    _ v: UnsafeMutablePointer<Float>, _ o: UnsafeMutablePointer<Float>, _ lse: UnsafeMutablePointer<Float>,
+    _ g: UnsafeMutablePointer<Float>, _ gq: UnsafeMutablePointer<Float>, _ gk: UnsafeMutablePointer<Float>,
+    _ gv: UnsafeMutablePointer<Float>
+  ) {
+    let blockRows = p.blockRows
+    Parallel.perWorker(p.heads) { worker, workers in
+      let probs = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, blockRows * p.lk))
+      let dprobs = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, blockRows * p.lk))
+      defer {
+        probs.deallocate()
+        dprobs.deallocate()
+      }
+      var h = worker
+      while h < p.heads {
+        let kOp = MatrixOperand(rowMajor: k + h * p.lk * p.d, cols: p.d)
+        var kT = kOp
+        kT.transposed = true
+        var vT = MatrixOperand(rowMajor: v + h * p.lk * p.dv, cols: p.dv)
+        vT.transposed = true
+        var row0 = 0
+        while row0 < p.lq {
+          let rows = Swift.min(blockRows, p.lq - row0), keys = p.visibleKeys(row0: row0, rows: rows)
+          let ld = Swift.max(keys, 1)
+          let qOp = MatrixOperand(rowMajor: q + (h * p.lq + row0) * p.d, cols: p.d)
+          let gOff = (h * p.lq + row0) * p.dv
+          let gOp = MatrixOperand(rowMajor: g + gOff, cols: p.dv)
+          Gemm.serial(qOp, kT, probs, ldc: ld, m: rows, n: keys, k: p.d, alpha: p.log2Scale)
+          p.applyMask(probs, ld: keys, keys: keys, head: h, row0: row0, rows: rows)
+          for r in 0..<rows {
+            let l = lse[h * p.lq + row0 + r]
+            let row = probs + r * keys
+            if l == -.infinity {
+              row.update(repeating: 0, count: keys)
+            } else {
+              let l2 = l * log2e
+              for j in 0..<keys { row[j] = fastExp2(row[j] - l2) }
+            }
+          }
+          var pT = MatrixOperand(rowMajor: probs, cols: keys)
+          pT.transposed = true
+          Gemm.serial(pT, gOp, gv + h * p.lk * p.dv, ldc: Swift.max(p.dv, 1), m: keys, n: p.dv, k: rows, beta: 1)
+          Gemm.serial(gOp, vT, dprobs, ldc: ld, m: rows, n: keys, k: p.dv)
+          for r in 0..<rows {
+            var dot: Float = 0
+            let gr = g + gOff + r * p.dv, orow = o + gOff + r * p.dv
+            for c in 0..<p.dv { dot = dot.addingProduct(gr[c], orow[c]) }
+            let pr = probs + r * keys, dr = dprobs + r * keys
+            for j in 0..<keys { dr[j] = pr[j] * (dr[j] - dot) }
+          }
+          Gemm.serial(
+            MatrixOperand(rowMajor: dprobs, cols: keys), kOp, gq + (h * p.lq + row0) * p.d, ldc: Swift.max(p.d, 1),
+            m: rows, n: p.d, k: keys, alpha: p.scale)
+          var dsT = MatrixOperand(rowMajor: dprobs, cols: keys)
+          dsT.transposed = true
+          Gemm.serial(
+            dsT, qOp, gk + h * p.lk * p.d, ldc: Swift.max(p.d, 1), m: keys, n: p.d, k: rows, alpha: p.scale, beta: 1)
+          row0 += rows
+        }
+        h += workers
+      }
+    }
+  }
+}

@@ -1,0 +1,67 @@
+// CLI tests: the `aptp` binary's modes (file with args, -e, piped REPL input, --version) and
+// exit codes (0, 64 usage, 65 syntax, 70 runtime, 74 I/O); the regression example's final loss.
+
+import Foundation
+import XCTest
+
+/// Runs the debug `aptp` binary; returns exit status, stdout and stderr.
+func runAptp(_ args: [String], stdin: String? = nil) throws -> (Int32, String, String) {
+  let binary = repoRoot.appendingPathComponent(".build/debug/aptp").path
+  guard FileManager.default.isExecutableFile(atPath: binary) else { throw XCTSkip("\(binary) not built") }
+  let p = Process()
+  p.executableURL = URL(fileURLWithPath: binary)
+  p.arguments = args
+  p.currentDirectoryURL = repoRoot
+  let out = Pipe(), err = Pipe(), input = Pipe()
+  p.standardOutput = out
+  p.standardError = err
+  p.standardInput = input
+  try p.run()
+  if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+  try input.fileHandleForWriting.close()
+  let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+  p.waitUntilExit()
+  return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+}
+
+final class CLITests: XCTestCase {
+  func temp(_ name: String, _ text: String) throws -> String {
+    let path = NSTemporaryDirectory() + "aptp-cli-\(ProcessInfo.processInfo.processIdentifier)-" + name
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+  }
+
+  func testFileWithArguments() throws {
+    let f = try temp("args.aptp", "print(args, len(args))\n")
+    let (code, out, _) = try runAptp([f, "a", "--flag", "3"])
+    XCTAssertEqual(code, 0)
+    XCTAssertEqual(out, "[\"a\", \"--flag\", \"3\"] 3\n")
+  }
+
+  func testEvalAndExitCodes() throws {
+    XCTAssertEqual(try runAptp(["-e", "print(1 + 1)"]).1, "2\n")
+    let syntax = try runAptp(["-e", "let = 3"])
+    XCTAssertEqual(syntax.0, 65)
+    XCTAssertTrue(syntax.2.contains("<-e>:1:5: error: expected a name after 'let'"), syntax.2)
+    let runtime = try runAptp(["-e", "error(\"boom\")"])
+    XCTAssertEqual(runtime.0, 70)
+    XCTAssertTrue(runtime.2.contains("error: boom"), runtime.2)
+    XCTAssertEqual(try runAptp(["/nonexistent/file.aptp"]).0, 74)
+    XCTAssertEqual(try runAptp(["--no-such-option"]).0, 64)
+    XCTAssertTrue(try runAptp(["--version"]).1.hasPrefix("0."))
+  }
+
+  func testPipedInputRunsTheREPLWithoutATerminal() throws {
+    let (code, out, _) = try runAptp([], stdin: "let x = 20\nx * 2 + 2\nfn f() {\n  return 1\n}\nf()\n")
+    XCTAssertEqual(code, 0)
+    XCTAssertEqual(out, "42\n1\n")
+  }
+
+  func testRegressionExampleFitsTheFunction() throws {
+    let (code, out, err) = try runAptp(["scripts/examples/regression.aptp", "600"])
+    XCTAssertEqual(code, 0, err)
+    let last = out.split(separator: "\n").last.map(String.init) ?? ""
+    let loss = Double(last.replacingOccurrences(of: "final loss ", with: "")) ?? .infinity
+    XCTAssertLessThan(loss, 0.01, out)
+  }
+}

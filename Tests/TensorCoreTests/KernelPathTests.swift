@@ -1,0 +1,259 @@
+// Kernel-path tests: the specialised fast paths (small-head and multi-block attention, vectorised
+// group_norm, rational gelu) against references written with the generic ops or in Double.
+
+import Foundation
+import TensorCore
+import XCTest
+
+final class AttentionKernelPathTests: XCTestCase {
+  /// softmax(q kᵀ · scale + mask) v from matmul and softmax (both checked against torch elsewhere).
+  func reference(_ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tensor?, causal: Bool, scale: Float) throws -> Tensor {
+    var scores = try q.matmul(k.transpose(-1, -2)).scaled(scale)
+    if let mask { scores = try scores + mask }
+    if causal {
+      let lq = q.shape[q.rank - 2], lk = k.shape[k.rank - 2]
+      let m = Tensor(shape: [lq, lk])
+      for r in 0..<lq { for c in (r + 1)..<Swift.max(r + 1, lk) { m.data[r * lk + c] = -.infinity } }
+      scores = try scores + m
+    }
+    return try scores.softmax(axis: -1).matmul(v)
+  }
+
+  /// Runs the fused op and the reference on the same inputs and compares outputs and q/k/v grads.
+  func check(
+    batch: [Int], lq: Int, lk: Int, d: Int, dv: Int, causal: Bool, masked: Bool, seed: UInt64, _ name: String
+  ) throws {
+    let g = Generator(seed: seed)
+    let inputs = [
+      Tensor.randn(batch + [lq, d], generator: g), Tensor.randn(batch + [lk, d], generator: g),
+      Tensor.randn(batch + [lk, dv], generator: g),
+    ]
+    var mask: Tensor? = nil
+    if masked {
+      let m = Tensor.randn([lq, lk], generator: g)
+      for r in 0..<lq {
+        // One -inf per row among its visible keys, never the row's only visible key.
+        let visible = causal ? Swift.min(lk, r + 1) : lk
+        if visible > 1 { m.data[r * lk + (r * 7) % visible] = -.infinity }
+      }
+      mask = m
+    }
+    let scale: Float = 0.9 / Float(d).squareRoot()
+    let fused = inputs.map { $0.contiguousCopy() }, ref = inputs.map { $0.contiguousCopy() }
+    for t in fused + ref { t.requiresGrad = true }
+    let out = try Tensor.scaledDotProductAttention(fused[0], fused[1], fused[2], mask: mask, causal: causal, scale: scale)
+    let expected = try reference(ref[0], ref[1], ref[2], mask: mask, causal: causal, scale: scale)
+    assertClose(out, expected, rtol: 1e-4, atol: 2e-5, "\(name) forward")
+    let seedGrad = Tensor.randn(out.shape, generator: g)
+    try out.backward(seedGrad)
+    try expected.backward(seedGrad)
+    for (n, label) in ["q", "k", "v"].enumerated() {
+      assertClose(try XCTUnwrap(fused[n].grad), try XCTUnwrap(ref[n].grad), rtol: 1e-3, atol: 5e-5, "\(name) d\(label)")
+    }
+  }
+
+  func testSmallHeadKernelShapes() throws {
+    // d <= 16 with dv 8 or 16 takes the register-tiled kernel: 4-row tiles (70 and 5 rows leave
+    // remainders), 64-row tasks (70 rows make two), 16-key chunks (37 and 3 keys are padded).
+    var seed: UInt64 = 300
+    for (lq, lk, d, dv) in [(70, 37, 8, 8), (5, 3, 5, 16), (130, 100, 16, 8), (9, 64, 1, 16)] {
+      for causal in [false, true] {
+        for masked in [false, true] {
+          seed += 1
+          try check(
+            batch: [2], lq: lq, lk: lk, d: d, dv: dv, causal: causal, masked: masked, seed: seed,
+            "small head lq=\(lq) lk=\(lk) d=\(d) dv=\(dv) causal=\(causal) masked=\(masked)")
+        }
+      }
+    }
+  }
+
+  func testBlockedPathInSeveralBlocks() throws {
+    // Score blocks hold 262144 floats: Lk = 4096 gives 64-row blocks, so Lq = 130 runs as blocks
+    // of 64, 64 and 2 rows (and with causal, each block sees a different number of keys).
+    var seed: UInt64 = 320
+    for causal in [false, true] {
+      for masked in [false, true] {
+        seed += 1
+        try check(
+          batch: [1], lq: 130, lk: 4096, d: 24, dv: 12, causal: causal, masked: masked, seed: seed,
+          "blocked causal=\(causal) masked=\(masked)")
+      }
+    }
+    try check(batch: [2, 3], lq: 33, lk: 20, d: 32, dv: 32, causal: true, masked: false, seed: 330, "blocked batch")
+  }
+
+  func testFullyMaskedRowGivesZerosOnBothPaths() throws {
+    for (d, dv) in [(8, 8), (4, 4)] {
+      let g = Generator(seed: 340)
+      let q = Tensor.randn([1, 3, d], generator: g), k = Tensor.randn([1, 5, d], generator: g)
+      let v = Tensor.randn([1, 5, dv], generator: g)
+      q.requiresGrad = true
+      let mask = Tensor(shape: [3, 5])
+      for j in 0..<5 { mask.data[5 + j] = -.infinity }
+      let out = try Tensor.scaledDotProductAttention(q, k, v, mask: mask)
+      let values = out.toArray()
+      XCTAssertEqual(Array(values[dv..<(2 * dv)]), [Float](repeating: 0, count: dv), "d=\(d): masked row")
+      XCTAssertFalse(values.contains { !$0.isFinite }, "d=\(d): other rows finite")
+      try out.backward(Tensor.ones(out.shape))
+      XCTAssertFalse(try XCTUnwrap(q.grad).toArray().contains { !$0.isFinite }, "d=\(d): finite dq")
+    }
+  }
+}
+
+final class NormAndActivationKernelTests: XCTestCase {
+  func testGroupNormLongRowsMatchDoubleReference() throws {
+    // Rows of 4·143 = 572 elements run the 32-wide, 8-wide and scalar tails of the vectorised
+    // reductions; a large offset checks the two-pass variance does not cancel.
+    let n = 2, c = 8, h = 13, w = 11, groups = 2
+    let x = Tensor.randn([n, c, h, w], generator: Generator(seed: 350))
+    for i in 0..<x.count { x.data[i] = x.data[i] * 3 + 100 }
+    let weight = Tensor.randn([c], generator: Generator(seed: 351)), bias = Tensor.randn([c], generator: Generator(seed: 352))
+    let out = try Tensor.groupNorm(x, groups: groups, weight: weight, bias: bias)
+    let xs = x.toArray().map(Double.init), ws = weight.toArray(), bs = bias.toArray()
+    let m = (c / groups) * h * w
+    var expected = [Float](repeating: 0, count: x.count)
+    for r in 0..<(n * groups) {
+      let row = xs[(r * m)..<((r + 1) * m)]
+      let mean = row.reduce(0, +) / Double(m)
+      let variance = row.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(m)
+      for i in 0..<m {
+        let ch = (r % groups) * (c / groups) + i / (h * w)
+        let xhat = (xs[r * m + i] - mean) / (variance + 1e-5).squareRoot()
+        expected[r * m + i] = Float(xhat * Double(ws[ch]) + Double(bs[ch]))
+      }
+    }
+    assertClose(out.toArray(), expected, rtol: 1e-4, atol: 1e-4, "group_norm long rows")
+  }
+
+  func testGroupNormLongRowsGradient() throws {
+    let i = Inputs(seed: 353)
+    try gradCheck([i.normal([1, 4, 9, 9]), i.normal([4]), i.normal([4])], "group_norm 162-element rows") {
+      try Tensor.groupNorm($0[0], groups: 2, weight: $0[1], bias: $0[2])
+    }
+  }
+
+  func testGeluMatchesErfInDoubleOverAWideRange() throws {
+    // Every 1/64 on [-12, 12] plus the infinities: the rational erfc keeps |gelu - x·Φ(x)| within
+    // float rounding of x (the erf behind it is good to 1.6e-7 absolute).
+    var xs: [Float] = stride(from: -12.0, through: 12.0, by: 1.0 / 64).map { Float($0) }
+    xs += [1e-8, -1e-8, 30, -30]
+    let x = Tensor(xs)
+    let y = try x.gelu().toArray()
+    for (j, v) in xs.enumerated() {
+      let exact = Double(v) * 0.5 * (1 + erf(Double(v) / 2.0.squareRoot()))
+      XCTAssertEqual(Double(y[j]), exact, accuracy: 2e-7 * Swift.max(1, Double(Swift.abs(v))), "gelu(\(v))")
+    }
+    XCTAssertEqual(try Tensor([Float.infinity]).gelu().toArray(), [.infinity])
+    XCTAssertTrue(try Tensor([Float.nan]).gelu().toArray()[0].isNaN)
+  }
+
+  func testGeluGradientMatchesDoubleDerivative() throws {
+    let xs: [Float] = stride(from: -8.0, through: 8.0, by: 1.0 / 16).map { Float($0) }
+    let x = Tensor(xs)
+    x.requiresGrad = true
+    try x.gelu().backward(Tensor.ones([xs.count]))
+    let g = try XCTUnwrap(x.grad).toArray()
+    for (j, v) in xs.enumerated() {
+      let t = Double(v)
+      let exact = 0.5 * (1 + erf(t / 2.0.squareRoot())) + t * exp(-0.5 * t * t) / (2 * Double.pi).squareRoot()
+      XCTAssertEqual(Double(g[j]), exact, accuracy: 1e-6, "gelu'(\(v))")
+    }
+  }
+}
+
+final class ConvKernelPathTests: XCTestCase {
+  struct Setup {
+    let n: Int, c: Int, h: Int, w: Int, co: Int, kh: Int, kw: Int
+    let stride: (Int, Int), pad: (Int, Int), dil: (Int, Int), groups: Int
+    var ho: Int { (h + 2 * pad.0 - dil.0 * (kh - 1) - 1) / stride.0 + 1 }
+    var wo: Int { (w + 2 * pad.1 - dil.1 * (kw - 1) - 1) / stride.1 + 1 }
+  }
+
+  /// Direct loops in Double: forward output, and dX, dW for output gradient `gy`.
+  func naive(_ s: Setup, _ x: [Float], _ wt: [Float], _ gy: [Float]) -> ([Double], [Double], [Double]) {
+    let cg = s.c / s.groups, cog = s.co / s.groups
+    var out = [Double](repeating: 0, count: s.n * s.co * s.ho * s.wo)
+    var gx = [Double](repeating: 0, count: x.count), gw = [Double](repeating: 0, count: wt.count)
+    for b in 0..<s.n {
+      for o in 0..<s.co {
+        let g = o / cog
+        for oy in 0..<s.ho {
+          for ox in 0..<s.wo {
+            let oi = ((b * s.co + o) * s.ho + oy) * s.wo + ox
+            for i in 0..<cg {
+              for a in 0..<s.kh {
+                for e in 0..<s.kw {
+                  let iy = oy * s.stride.0 - s.pad.0 + a * s.dil.0, ix = ox * s.stride.1 - s.pad.1 + e * s.dil.1
+                  if iy < 0 || iy >= s.h || ix < 0 || ix >= s.w { continue }
+                  let xi = ((b * s.c + g * cg + i) * s.h + iy) * s.w + ix
+                  let wi = ((o * cg + i) * s.kh + a) * s.kw + e
+                  out[oi] += Double(x[xi]) * Double(wt[wi])
+                  gx[xi] += Double(gy[oi]) * Double(wt[wi])
+                  gw[wi] += Double(gy[oi]) * Double(x[xi])
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    return (out, gx, gw)
+  }
+
+  func check(_ s: Setup, seed: UInt64, _ name: String) throws {
+    let gen = Generator(seed: seed)
+    let x = Tensor.randn([s.n, s.c, s.h, s.w], generator: gen)
+    let wt = Tensor.randn([s.co, s.c / s.groups, s.kh, s.kw], generator: gen)
+    let gy = Tensor.randn([s.n, s.co, s.ho, s.wo], generator: gen)
+    x.requiresGrad = true
+    wt.requiresGrad = true
+    let out = try Tensor.conv2d(x, weight: wt, stride: s.stride, padding: s.pad, dilation: s.dil, groups: s.groups)
+    try out.backward(gy)
+    let (eo, egx, egw) = naive(s, x.toArray(), wt.toArray(), gy.toArray())
+    assertClose(out.toArray(), eo.map(Float.init), rtol: 1e-4, atol: 1e-4, "\(name) forward")
+    assertClose(try XCTUnwrap(x.grad).toArray(), egx.map(Float.init), rtol: 1e-4, atol: 1e-4, "\(name) dx")
+    assertClose(try XCTUnwrap(wt.grad).toArray(), egw.map(Float.init), rtol: 1e-4, atol: 2e-3, "\(name) dw")
+  }
+
+  func testSeveralColumnTilesStrideOne() throws {
+    // colRows = 36 gives ~3600-column tiles: 70x70 = 4900 output columns run as two tiles, and the
+    // input gradient goes through the flipped-weight forward kernel.
+    try check(
+      Setup(n: 2, c: 4, h: 70, w: 70, co: 3, kh: 3, kw: 3, stride: (1, 1), pad: (1, 1), dil: (1, 1), groups: 1),
+      seed: 360, "3x3 pad 1, two tiles")
+  }
+
+  func testSeveralColumnTilesStrideTwoWithGroups() throws {
+    // Stride 2 takes the col2im path for dX; colRows = 18 gives ~7300-column tiles: 90x90 = 8100.
+    try check(
+      Setup(n: 2, c: 4, h: 180, w: 179, co: 4, kh: 3, kw: 3, stride: (2, 2), pad: (1, 1), dil: (1, 1), groups: 2),
+      seed: 361, "3x3 stride 2 groups 2")
+  }
+
+  func testTransposedInputGradientVariants() throws {
+    // Dilation with asymmetric kernels and padding, groups, a pointwise conv, and padding beyond
+    // dilation·(k-1) (which falls back to col2im).
+    let cases: [(Setup, String)] = [
+      (Setup(n: 2, c: 6, h: 11, w: 9, co: 4, kh: 3, kw: 2, stride: (1, 1), pad: (2, 0), dil: (2, 3), groups: 2), "dilated"),
+      (Setup(n: 3, c: 5, h: 6, w: 7, co: 2, kh: 1, kw: 1, stride: (1, 1), pad: (0, 0), dil: (1, 1), groups: 1), "pointwise"),
+      (Setup(n: 1, c: 3, h: 5, w: 6, co: 2, kh: 1, kw: 3, stride: (1, 1), pad: (1, 2), dil: (1, 1), groups: 1), "wide padding"),
+      (Setup(n: 2, c: 3, h: 9, w: 8, co: 6, kh: 3, kw: 3, stride: (1, 2), pad: (1, 1), dil: (1, 1), groups: 3), "mixed stride"),
+    ]
+    for (i, (s, name)) in cases.enumerated() { try check(s, seed: 370 + UInt64(i), name) }
+  }
+
+  func testWinogradPath() throws {
+    // 3x3 stride 1 with >= 8 channels per group takes Winograd F(2x2, 3x3): odd output sizes (edge
+    // tiles), padding 0...2 (dX as a Winograd conv of dY), padding 3 (dX falls back to col2im),
+    // groups, and an image tall enough to be split into two bands of tile rows.
+    let cases: [(Setup, String)] = [
+      (Setup(n: 2, c: 8, h: 7, w: 9, co: 12, kh: 3, kw: 3, stride: (1, 1), pad: (1, 1), dil: (1, 1), groups: 1), "odd sizes"),
+      (Setup(n: 1, c: 9, h: 8, w: 6, co: 8, kh: 3, kw: 3, stride: (1, 1), pad: (0, 2), dil: (1, 1), groups: 1), "padding 0 and 2"),
+      (Setup(n: 1, c: 8, h: 5, w: 6, co: 8, kh: 3, kw: 3, stride: (1, 1), pad: (3, 1), dil: (1, 1), groups: 1), "padding 3"),
+      (Setup(n: 2, c: 16, h: 6, w: 5, co: 16, kh: 3, kw: 3, stride: (1, 1), pad: (1, 1), dil: (1, 1), groups: 2), "groups"),
+      (Setup(n: 1, c: 64, h: 70, w: 32, co: 8, kh: 3, kw: 3, stride: (1, 1), pad: (1, 1), dil: (1, 1), groups: 1), "two bands"),
+    ]
+    for (i, (s, name)) in cases.enumerated() { try check(s, seed: 380 + UInt64(i), "winograd " + name) }
+  }
+}
