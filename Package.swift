@@ -39,7 +39,7 @@ let package = Package(
     .target(name: "TensorCore", dependencies: ["COpenBLAS", "CSystem"], swiftSettings: kernelFlags),
     .target(name: "NN", dependencies: ["TensorCore"]),
     .target(name: "Script", swiftSettings: interpreterFlags),
-    .target(name: "Bindings", dependencies: ["Script", "TensorCore", "NN"]),
+    .target(name: "Bindings", dependencies: ["Script", "TensorCore", "NN", "Formats"]),
     .target(name: "REPL", dependencies: ["Script", "Bindings", "CLibEdit", "TensorCore"]),
     .executableTarget(
       name: "aptp",

@@ -1,6 +1,7 @@
 // Bindings: installs the native modules (tensor, nn, optim) and types into an interpreter, and
 // turns native errors into script diagnostics with the callee's name.
 
+import Formats
 import NN
 import Script
 import TensorCore
@@ -28,11 +29,14 @@ public enum Bindings {
     configureOptimizerType(ctx)
     let modules: [(String, MapRef)] = [
       ("tensor", tensorModule(ctx)), ("nn", nnModule(ctx)), ("optim", optimModule(ctx)),
+      ("st", safetensorsModule(ctx)), ("image", imageModule(ctx)), ("yaml", configModule(format: "YAML")),
+      ("json", configModule(format: "JSON")),
     ]
     for (name, m) in modules {
       interp.nativeModules[name] = .map(m)
       interp.define(name, .map(m))
     }
+    installDescribe(interp)
     interp.defineFunction(
       "no_grad", [Parameter("f")],
       doc: "Calls f() with gradient recording off (like `with torch.no_grad():`) and returns its result."
@@ -54,6 +58,8 @@ func native(
       throw Diagnostic(e.kind == .index ? .index : (e.kind == .argument ? .value : .type), e.description)
     } catch let e as ModuleError {
       throw Diagnostic(.value, e.description)
+    } catch let e as FormatError {
+      throw Diagnostic(.io, e.description)
     }
   }
 }

@@ -12,6 +12,20 @@ class Stmt {
   func exec(_ interp: Interpreter) throws -> Flow { .normal }
 }
 
+/// Runs one loop iteration: nil to keep looping, or how the loop statement ends
+/// (`break` ends it normally; `return` propagates).
+@inline(__always)
+func loopIteration(_ body: [Stmt], _ interp: Interpreter, at loc: SourceLocation) throws -> Flow? {
+  try interp.checkInterrupt(at: loc)
+  switch try execBlock(body, interp) {
+  case .breakLoop:
+    interp.lastValue = nil
+    return .normal
+  case .returned: return .returned
+  default: return nil
+  }
+}
+
 /// Runs statements in order until one breaks the normal flow.
 @inline(__always)
 func execBlock(_ stmts: [Stmt], _ interp: Interpreter) throws -> Flow {
@@ -152,12 +166,7 @@ final class WhileStmt: Stmt {
   }
   override func exec(_ interp: Interpreter) throws -> Flow {
     while try condition.eval(interp).isTruthy {
-      try interp.checkInterrupt(at: location)
-      switch try execBlock(body, interp) {
-      case .breakLoop: interp.lastValue = nil; return .normal
-      case .returned: return .returned
-      default: continue
-      }
+      if let end = try loopIteration(body, interp, at: location) { return end }
     }
     interp.lastValue = nil
     return .normal
@@ -193,13 +202,8 @@ final class ForStmt: Stmt {
     if case .range(let r) = source, slots.count == 1 {
       var i = r.start
       while r.step > 0 ? i < r.end : i > r.end {
-        try interp.checkInterrupt(at: location)
         store(.number(Double(i)), into: slots[0], interp, declaring: true)
-        switch try execBlock(body, interp) {
-        case .breakLoop: interp.lastValue = nil; return .normal
-        case .returned: return .returned
-        default: break
-        }
+        if let end = try loopIteration(body, interp, at: location) { return end }
         i += r.step
       }
       interp.lastValue = nil
@@ -207,13 +211,8 @@ final class ForStmt: Stmt {
     }
     let next = try interp.iterator(source, pairs: slots.count == 2, at: iterable.location)
     while let v = try next() {
-      try interp.checkInterrupt(at: location)
       try bind(v, interp)
-      switch try execBlock(body, interp) {
-      case .breakLoop: interp.lastValue = nil; return .normal
-      case .returned: return .returned
-      default: continue
-      }
+      if let end = try loopIteration(body, interp, at: location) { return end }
     }
     interp.lastValue = nil
     return .normal

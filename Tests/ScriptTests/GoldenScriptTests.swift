@@ -71,4 +71,5 @@ final class GoldenScriptTests: XCTestCase {
   func testCollections() throws { try runFolder("collections") }
   func testErrors() throws { try runFolder("errors") }
   func testTensor() throws { try runFolder("tensor", prepare: withBindings) }
+  func testFormats() throws { try runFolder("formats", prepare: withBindings) }
 }
