@@ -80,14 +80,44 @@ func imageModule(_ ctx: BindingContext) -> MapRef {
     try ImageGrid.write(images, columns: try a.int(2), labels: labels, to: try a.string(0))
     return .null
   }
+  def(m, "resize", [p("image"), p("size"), p("filter", .string("bicubic")), p("range", .string("0,1"))],
+    doc: "Resizes a [C, H, W] image tensor to [height, width] exactly as Pillow does (antialiased when shrinking); "
+      + "filters: nearest, box, bilinear, hamming, bicubic, lanczos. Values are rounded to 8 bits like Pillow.") { a in
+    guard let filter = ResampleFilter(rawValue: try a.string(2)) else { throw a.bad(2, ResampleFilter.allCases.map(\.rawValue).joined(separator: ", ")) }
+    let size = try a.ints(1)
+    guard size.count == 2, size.allSatisfy({ $0 > 0 }) else { throw a.bad(1, "[height, width]") }
+    let r = try range(a, 3)
+    let out = try image(try a.tensor(0, ctx), r).resized(width: size[1], height: size[0], filter: filter)
+    return ctx.wrap(Tensor(out.floatsCHW(r), shape: [out.channels, out.height, out.width]))
+  }
+  def(m, "center_crop", [p("image"), p("size"), p("range", .string("0,1"))], doc: "The centered [height, width] crop of a [C, H, W] image tensor.") { a in
+    let size = try a.ints(1)
+    guard size.count == 2 else { throw a.bad(1, "[height, width]") }
+    let r = try range(a, 2)
+    let out = try image(try a.tensor(0, ctx), r).centerCropped(width: size[1], height: size[0])
+    return ctx.wrap(Tensor(out.floatsCHW(r), shape: [out.channels, out.height, out.width]))
+  }
   return m
 }
 
 /// `yaml` and `json`: load a file into maps and lists, save them back.
 func configModule(format: String) -> MapRef {
   let m = MapRef()
-  def(m, "load", [p("path")], doc: "Reads a \(format) file into maps, lists, strings, numbers and bools.") { a in
-    scriptValue(try ConfigLoader.load(try a.string(0)))
+  def(m, "load", [p("path"), p("overrides", .null), p("schema", .null)],
+    doc: "Reads a \(format) file into maps and lists. `overrides`: [\"training.max_train_steps=200\", ...] applied on top. "
+      + "`schema: \"aptp\"` checks the original APTP config keys: unknown keys print a warning with a suggestion, wrong types fail.") { a in
+    let path = try a.string(0)
+    var value = try ConfigLoader.load(path)
+    if !a[1].isNull {
+      try ConfigLoader.applyOverrides(try a.list(1).map { a.interpreter.displayString($0) }, to: &value)
+    }
+    if let schemaName = try a.optionalString(2) {
+      guard schemaName == "aptp" else { throw a.bad(2, "\"aptp\"") }
+      let report = ConfigSchema.aptp.validate(value)
+      for w in report.warnings { a.interpreter.output("\(path): \(w)\n") }
+      try report.throwIfErrors(file: path)
+    }
+    return scriptValue(value)
   }
   def(m, "save", [p("path"), p("value")], doc: "Writes a value as \(format) (the format follows the file extension).") { a in
     try ConfigLoader.save(try configValue(a[1], a.interpreter), to: try a.string(0))
