@@ -64,6 +64,12 @@ do {
       pad(r.name, 40) + pad(fmt(r.seconds * 1000, 3), 10) + pad(rate, 14) + pad(vsSgemm, 10)
         + pad(torch.map { fmt($0 * 1000, 3) } ?? "-", 10) + (torch.map { fmt(r.seconds / $0) } ?? "-"))
   }
+  let read = try safetensorsReadBench()
+  let mb = Double(read.bytes) / 1e6
+  print("\nsafetensors: read a \(Int(mb)) MB tensor into an existing buffer: \(fmt(read.ours * 1000, 1)) ms "
+    + "(\(fmt(Double(read.bytes) / read.ours / 1e9, 1)) GB/s); the same bytes with cat-style read(2) calls: "
+    + "\(fmt(read.readLoop * 1000, 1)) ms (ratio \(fmt(read.ours / read.readLoop))); `cat FILE > /dev/null` incl. spawn: "
+    + "\(fmt(read.cat * 1000, 1)) ms")
 } catch {
   print("aptp-bench: error: \(error)")
   exit(1)
