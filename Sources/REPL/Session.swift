@@ -103,7 +103,10 @@ public enum Evaluation {
     thread.stackSize = Interpreter.evaluationStackSize
     _ = Signals.takeInterrupts()
     thread.start()
-    while done.wait(timeout: .now() + .milliseconds(20)) == .timedOut {
+    // Poll with sleeps: a timed semaphore wait spins (sched_yield) and would steal a core from
+    // the kernels the evaluation runs.
+    while done.wait(timeout: .now()) == .timedOut {
+      usleep(10_000)
       if Signals.takeInterrupts() > 0 { interp.interrupt.raise() }
     }
     _ = interp.interrupt.consume()

@@ -207,6 +207,9 @@ final class CallExpr: Expr {
   let callee: Expr
   let arguments: [Argument]
   let hasNames: Bool
+  /// Inline cache for `receiver.method(...)`: the receiver's type key and the method found for it.
+  var cachedReceiverType: ObjectIdentifier?
+  var cachedMethod: NativeFunction?
   init(_ callee: Expr, _ arguments: [Argument], _ loc: SourceLocation) {
     self.callee = callee
     self.arguments = arguments

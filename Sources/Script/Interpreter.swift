@@ -338,6 +338,17 @@ public final class Interpreter {
   /// Binds arguments to a native function's declared parameters and calls it.
   func callNative(_ f: NativeFunction, _ positional: [Value], _ named: [(String, Value)], receiver: Value?) throws -> Value {
     let params = f.parameters
+    if named.isEmpty, positional.count <= params.count, f.hasNoVariadic {
+      // Fast path: positional arguments, then defaults.
+      var bound = positional
+      for p in params[positional.count...] {
+        guard let d = p.defaultValue else {
+          throw Diagnostic(.arity, "missing argument '\(p.name)' in call to '\(f.name)' (\(f.signature))")
+        }
+        bound.append(d.value)
+      }
+      return try invoke(f, bound, receiver)
+    }
     var values = [Value?](repeating: nil, count: params.count)
     var rest: [Value] = []
     var pi = 0
@@ -373,6 +384,10 @@ public final class Interpreter {
         throw Diagnostic(.arity, "missing argument '\(p.name)' in call to '\(f.name)' (\(f.signature))")
       }
     }
+    return try invoke(f, bound, receiver)
+  }
+
+  func invoke(_ f: NativeFunction, _ bound: [Value], _ receiver: Value?) throws -> Value {
     do {
       return try f.body(Arguments(callee: f.name, values: bound, receiver: receiver, interpreter: self))
     } catch let d as Diagnostic {
@@ -383,8 +398,18 @@ public final class Interpreter {
   }
 
   /// `receiver.name(args)`: methods of natives and built-in types, or a callable field.
+  /// Each call site remembers the method it found for the last receiver type.
   func callMethod(_ receiver: Value, _ name: String, _ call: CallExpr) throws -> Value {
-    if let m = method(of: receiver, name) {
+    let typeKey = methodTableKey(receiver)
+    var found: NativeFunction? = nil
+    if let key = typeKey, call.cachedReceiverType == key {
+      found = call.cachedMethod
+    } else if let m = method(of: receiver, name) {
+      found = m
+      call.cachedReceiverType = typeKey
+      call.cachedMethod = m
+    }
+    if let m = found {
       let (positional, named) = try evaluateArguments(call)
       do {
         return try callNative(m, positional, named, receiver: receiver)
@@ -393,6 +418,18 @@ public final class Interpreter {
       }
     }
     return try self.call(try getField(receiver, name, at: call.location), call)
+  }
+
+  /// Identifies the method table a value uses (nil for values without methods).
+  @inline(__always)
+  func methodTableKey(_ v: Value) -> ObjectIdentifier? {
+    switch v {
+    case .native(let o): return ObjectIdentifier(o.type)
+    case .list: return ObjectIdentifier(ListRef.self)
+    case .map: return ObjectIdentifier(MapRef.self)
+    case .string: return ObjectIdentifier(String.self)
+    default: return nil
+    }
   }
 
   /// The native method `name` of a value's type, if it has one.

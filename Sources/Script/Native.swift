@@ -130,9 +130,13 @@ public final class NativeFunction: Callable {
   public let doc: String
   public let body: (Arguments) throws -> Value
 
+  /// True when no parameter collects extra arguments (enables the positional fast path).
+  let hasNoVariadic: Bool
+
   public init(_ name: String, _ parameters: [Parameter], doc: String, _ body: @escaping (Arguments) throws -> Value) {
     self.name = name
     self.parameters = parameters
+    hasNoVariadic = !parameters.contains { $0.variadic }
     self.doc = doc
     self.body = body
   }
