@@ -24,7 +24,7 @@ struct WinogradPlan {
   var bandTiles: Int { bandRows * tw }
 
   /// `budget`: floats per band of transformed tiles for one position ξ times 16 (the V buffer).
-  init(_ geo: ConvGeometry, budget: Int = 262_144) {
+  init(_ geo: ConvGeometry, budget: Int = 131072) {
     self.geo = geo
     th = (geo.ho + 1) / 2
     tw = (geo.wo + 1) / 2
