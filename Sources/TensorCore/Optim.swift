@@ -58,6 +58,18 @@ extension Optimizer {
 final class OptimizerState {
   var buffers: [String: Tensor] = [:]
 
+  func has(_ gi: Int, _ pi: Int, _ name: String) -> Bool { buffers["\(gi).\(pi).\(name)"] != nil }
+
+  /// Advances and returns this parameter's own step count (PyTorch keeps one per parameter, so a
+  /// parameter whose first gradient arrives late still gets the step-1 bias correction).
+  func nextStep(_ gi: Int, _ pi: Int) -> Int {
+    let key = "\(gi).\(pi).step"
+    let counter = buffers[key] ?? Tensor(shape: [1])
+    buffers[key] = counter
+    counter.data[0] += 1
+    return Int(counter.data[0])
+  }
+
   func buffer(_ gi: Int, _ pi: Int, _ name: String, like p: Tensor) -> Tensor {
     let key = "\(gi).\(pi).\(name)"
     if let b = buffers[key] { return b }
@@ -70,7 +82,7 @@ final class OptimizerState {
     for (key, t) in state {
       let parts = key.split(separator: ".")
       guard parts.count == 3, let gi = Int(parts[0]), let pi = Int(parts[1]), gi < groups.count, pi < groups[gi].params.count,
-        groups[gi].params[pi].shape == t.shape
+        groups[gi].params[pi].shape == t.shape || (parts[2] == "step" && t.shape == [1])
       else {
         throw TensorError(.state, op: "optimizer", "state entry '\(key)' \(shapeString(t.shape)) does not match any parameter")
       }
@@ -94,9 +106,9 @@ public final class SGD: Optimizer {
   }
 
   public func step() throws {
-    let first = stepCount == 0
     try forEachParam { gi, pi, p, g in
       let lr = groups[gi].lr, wd = groups[gi].weightDecay
+      let first = !state.has(gi, pi, "momentum")
       let buf = momentum != 0 ? state.buffer(gi, pi, "momentum", like: p) : nil
       let x = p.data, gr = g.data
       for i in 0..<p.count {
@@ -141,9 +153,9 @@ public final class Adam: Optimizer {
 
   public func step() throws {
     stepCount += 1
-    let t = Float(stepCount)
-    let c1 = 1 - Glibc.powf(beta1, t), c2 = 1 - Glibc.powf(beta2, t)
     try forEachParam { gi, pi, p, g in
+      let t = Float(state.nextStep(gi, pi))
+      let c1 = 1 - Glibc.powf(beta1, t), c2 = 1 - Glibc.powf(beta2, t)
       let lr = groups[gi].lr, wd = groups[gi].weightDecay
       let m = state.buffer(gi, pi, "exp_avg", like: p).data, v = state.buffer(gi, pi, "exp_avg_sq", like: p).data
       let x = p.data, gr = g.data

@@ -189,7 +189,7 @@ final class OptimTests: XCTestCase {
     try opt.step()
     XCTAssertEqual(b.toArray(), [3, 4])
     XCTAssertNotEqual(a.toArray(), [1, 2])
-    XCTAssertEqual(Set(opt.stateTensors().keys), ["0.0.exp_avg", "0.0.exp_avg_sq"])
+    XCTAssertEqual(Set(opt.stateTensors().keys), ["0.0.exp_avg", "0.0.exp_avg_sq", "0.0.step"])
   }
 
   func testSetLearningRateAndZeroGrad() throws {
@@ -314,5 +314,32 @@ final class OptimTests: XCTestCase {
     try b.loadStateTensors(state, stepCount: 1)
     try a.step()
     XCTAssertEqual(b.stateTensors()["0.0.momentum"]?.toArray(), before)
+  }
+}
+
+/// PyTorch keeps optimizer state per parameter: a parameter that first gets a gradient at a later
+/// step starts its own bias correction (Adam) and its momentum buffer (SGD) from scratch.
+final class OptimPerParameterStateTests: XCTestCase {
+  func testLateParameterGetsFirstStepTreatment() throws {
+    let a = Tensor([1, 2], shape: [2]), b = Tensor([3], shape: [1])
+    a.requiresGrad = true
+    b.requiresGrad = true
+    let adam = Adam(groups: [ParamGroup(params: [a, b], lr: 0.1)], decoupled: false)
+    a.grad = Tensor([1, 1], shape: [2])
+    try adam.step()
+    b.grad = Tensor([1], shape: [1])
+    a.grad = nil
+    try adam.step()
+    // Step 1 of Adam with gradient 1 moves by exactly lr (m̂ = v̂ = 1).
+    XCTAssertEqual(b.toArray()[0], 3 - 0.1, accuracy: 1e-5)
+    let fresh = Tensor([3], shape: [1])
+    fresh.requiresGrad = true
+    let sgd = SGD(groups: [ParamGroup(params: [a, fresh], lr: 0.1)], momentum: 0.9)
+    a.grad = Tensor([1, 1], shape: [2])
+    try sgd.step()
+    fresh.grad = Tensor([1], shape: [1])
+    try sgd.step()
+    // The first momentum step uses the gradient itself, not 0.9·0 + 0.1·g.
+    XCTAssertEqual(fresh.toArray()[0], 3 - 0.1, accuracy: 1e-6)
   }
 }
