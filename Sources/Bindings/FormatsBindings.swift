@@ -90,6 +90,11 @@ func imageModule(_ ctx: BindingContext) -> MapRef {
     let out = try image(try a.tensor(0, ctx), r).resized(width: size[1], height: size[0], filter: filter)
     return ctx.wrap(Tensor(out.floatsCHW(r), shape: [out.channels, out.height, out.width]))
   }
+  def(m, "hflip", [p("image")], doc: "The [C, H, W] image tensor mirrored left to right (torchvision's RandomHorizontalFlip).") { a in
+    let t = try a.tensor(0, ctx)
+    guard t.rank == 3 else { throw Diagnostic(.value, "image tensors are [C, H, W], got \(shapeString(t.shape))") }
+    return ctx.wrap(try translatingErrors { try t.flip([2]) })
+  }
   def(m, "center_crop", [p("image"), p("size"), p("range", .string("0,1"))], doc: "The centered [height, width] crop of a [C, H, W] image tensor.") { a in
     let size = try a.ints(1)
     guard size.count == 2 else { throw a.bad(1, "[height, width]") }
