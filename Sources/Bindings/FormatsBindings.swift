@@ -116,8 +116,8 @@ func configModule(format: String) -> MapRef {
     if !a[1].isNull {
       try ConfigLoader.applyOverrides(try a.list(1).map { a.interpreter.displayString($0) }, to: &value)
     }
-    if let schemaName = try a.optionalString(2) {
-      guard schemaName == "aptp" else { throw a.bad(2, "\"aptp\"") }
+    if let schemaName = try a.optionalString(2), schemaName != "none" {
+      guard schemaName == "aptp" else { throw a.bad(2, "\"aptp\" or \"none\"") }
       let report = ConfigSchema.aptp.validate(value)
       for w in report.warnings { a.interpreter.output("\(path): \(w)\n") }
       try report.throwIfErrors(file: path)
