@@ -14,7 +14,7 @@ extension ConvGeometry {
 
 /// Tile bookkeeping for one Winograd call: th x tw tiles of 2x2 outputs per image, processed in
 /// bands of consecutive tile rows over the whole batch (a band may span samples, so small images
-/// still give wide GEMMs), each band's transformed tiles (16 x channels x tiles floats) within a budget.
+/// still give wide GEMMs).
 struct WinogradPlan {
   let geo: ConvGeometry
   let th: Int, tw: Int
@@ -23,15 +23,18 @@ struct WinogradPlan {
   let bandRows: Int, bands: Int
   var bandTiles: Int { bandRows * tw }
 
-  /// `budget`: floats per band of transformed tiles for one position ξ times 16 (the V buffer).
-  init(_ geo: ConvGeometry, budget: Int = 131072) {
+  init(_ geo: ConvGeometry) {
     self.geo = geo
     th = (geo.ho + 1) / 2
     tw = (geo.wo + 1) / 2
     hp = 2 * th + 2
     wp = 2 * tw + 2
+    // Bands of ~128 tiles or more (narrower GEMMs lose efficiency) whose transformed tiles stay
+    // near 512 KB when the channels allow it (measured best on the UNet shapes), and at least one
+    // band per thread.
     let totalRows = geo.n * th
-    let budgetRows = Swift.max(1, budget / Swift.max(16 * Swift.max(geo.cg, geo.cog) * tw, 1))
+    let targetTiles = Swift.max(128, 8192 / Swift.max(Swift.max(geo.cg, geo.cog), 1))
+    let budgetRows = Swift.max(1, targetTiles / Swift.max(tw, 1))
     let tasksPerGroup = Swift.max(1, (Parallel.threads + geo.groups - 1) / geo.groups)
     bandRows = Swift.max(1, Swift.min(budgetRows, (totalRows + tasksPerGroup - 1) / tasksPerGroup))
     bands = (totalRows + bandRows - 1) / bandRows

@@ -1,4 +1,4 @@
-// VectorMath: branch-free exp, erf/erfc and tanh that LLVM vectorises, and the parallel map loops using them.
+// VectorMath: branch-free exp, exp2, erfc and tanh that LLVM vectorises, SIMD load/store helpers and blocked row reductions.
 
 /// exp(x) without calls or traps, so loops over it vectorise: Cody–Waite reduction, a degree-6
 /// polynomial (Cephes constants, about 2 ulp) in fused multiply-adds, and the exponent built from
