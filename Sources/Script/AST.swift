@@ -210,9 +210,12 @@ final class CallExpr: Expr {
   /// Inline cache for `receiver.method(...)`: the receiver's type key and the method found for it.
   var cachedReceiverType: ObjectIdentifier?
   var cachedMethod: NativeFunction?
+  /// The argument expressions alone (the positional fast path reads these without copying names).
+  let argumentExprs: [Expr]
   init(_ callee: Expr, _ arguments: [Argument], _ loc: SourceLocation) {
     self.callee = callee
     self.arguments = arguments
+    argumentExprs = arguments.map(\.value)
     hasNames = arguments.contains { $0.name != nil }
     super.init(loc)
   }
@@ -277,7 +280,10 @@ final class FunctionDecl {
   /// Frame slots needed (parameters first).
   var slotCount = 0
   /// Which parameter slots hold cells (captured by inner closures).
-  var boxedParameters: [Bool] = []
+  var boxedParameters: [Bool] = [] {
+    didSet { hasBoxedParameters = boxedParameters.contains(true) }
+  }
+  private(set) var hasBoxedParameters = false
   /// Where each captured variable comes from in the enclosing function.
   var captures: [VariableSlot] = []
   /// Parameter index by name, for keyword arguments.

@@ -245,9 +245,12 @@ public final class Interpreter {
     }
     let newBase = stack.count
     stack.append(contentsOf: repeatElement(.null, count: Swift.max(decl.slotCount, n)))
-    for i in 0..<n {
-      let v = try call.arguments[i].value.eval(self)
-      stack[newBase + i] = v
+    let exprs = call.argumentExprs
+    do {
+      for i in 0..<n { stack[newBase + i] = try exprs[i].eval(self) }
+    } catch {
+      if stack.count > newBase { stack.removeSubrange(newBase...) }
+      throw error
     }
     return try enter(c, newBase: newBase, given: n, callSite: call.location)
   }
@@ -255,29 +258,36 @@ public final class Interpreter {
   /// Fills defaults, boxes captured parameters, switches frames and runs the body.
   func enter(_ c: Closure, newBase: Int, given: Int, assigned: [Bool]? = nil, callSite: SourceLocation) throws -> Value {
     let decl = c.decl
-    for i in 0..<decl.parameters.count where i >= given && !(assigned?[i] ?? false) {
+    for i in given..<Swift.max(given, decl.parameters.count) where !(assigned?[i] ?? false) {
       guard let d = c.defaults[i] else {
         stack.removeSubrange(newBase...)
         throw Diagnostic(.arity, "missing argument '\(decl.parameters[i].name)' in call to '\(decl.name)'", at: callSite)
       }
       stack[newBase + i] = d
     }
-    for (i, boxed) in decl.boxedParameters.enumerated() where boxed {
-      stack[newBase + i] = .cell(Cell(stack[newBase + i]))
+    if decl.hasBoxedParameters {
+      for (i, boxed) in decl.boxedParameters.enumerated() where boxed {
+        stack[newBase + i] = .cell(Cell(stack[newBase + i]))
+      }
     }
     if callDepth >= maxCallDepth {
       stack.removeSubrange(newBase...)
       throw Diagnostic(.stackOverflow, "stack overflow: more than \(maxCallDepth) nested calls", at: callSite)
     }
-    let savedBase = base, savedCaptures = captures, savedGlobals = globals
+    let savedBase = base
+    // Swapping the captures array and globals costs reference counting; skip it when unchanged.
+    let swapCaptures = !(c.captures.isEmpty && captures.isEmpty)
+    let savedCaptures = swapCaptures ? captures : []
+    let swapGlobals = c.globals !== globals
+    let savedGlobals = globals
     base = newBase
-    captures = c.captures
-    globals = c.globals
+    if swapCaptures { captures = c.captures }
+    if swapGlobals { globals = c.globals }
     callDepth += 1
     defer {
       base = savedBase
-      captures = savedCaptures
-      globals = savedGlobals
+      if swapCaptures { captures = savedCaptures }
+      if swapGlobals { globals = savedGlobals }
       callDepth -= 1
       if stack.count > newBase { stack.removeSubrange(newBase...) }
     }
