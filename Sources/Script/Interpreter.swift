@@ -244,7 +244,7 @@ public final class Interpreter {
       throw Diagnostic(.arity, "'\(decl.name)' takes \(decl.parameters.count) argument\(decl.parameters.count == 1 ? "" : "s") but \(n) were given", at: call.location)
     }
     let newBase = stack.count
-    stack.append(contentsOf: repeatElement(.null, count: Swift.max(decl.slotCount, n)))
+    pushFrame(Swift.max(decl.slotCount, n))
     let exprs = call.argumentExprs
     do {
       for i in 0..<n { stack[newBase + i] = try exprs[i].eval(self) }
@@ -253,6 +253,13 @@ public final class Interpreter {
       throw error
     }
     return try enter(c, newBase: newBase, given: n, callSite: call.location)
+  }
+
+  /// Appends `count` nil slots for a new frame (a plain loop: frames are a few slots, and the
+  /// generic bulk append was 4-5% of a call-heavy profile).
+  @inline(__always)
+  func pushFrame(_ count: Int) {
+    for _ in 0..<count { stack.append(.null) }
   }
 
   /// Fills defaults, boxes captured parameters, switches frames and runs the body.
@@ -324,7 +331,7 @@ public final class Interpreter {
       throw Diagnostic(.arity, "'\(decl.name)' takes \(decl.parameters.count) argument\(decl.parameters.count == 1 ? "" : "s") but \(positional.count) were given")
     }
     let newBase = stack.count
-    stack.append(contentsOf: repeatElement(.null, count: Swift.max(decl.slotCount, decl.parameters.count)))
+    pushFrame(Swift.max(decl.slotCount, decl.parameters.count))
     for (i, v) in positional.enumerated() { stack[newBase + i] = v }
     var assigned = [Bool](repeating: false, count: decl.parameters.count)
     for i in 0..<positional.count { assigned[i] = true }
