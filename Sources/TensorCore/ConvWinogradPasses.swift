@@ -75,7 +75,7 @@ extension Tensor {
   ) {
     let plan = WinogradPlan(geo)
     let tasks = geo.groups * plan.bands
-    let inPlane = geo.c * geo.h * geo.w, outPlane = geo.co * geo.ho * geo.wo
+    let outPlane = geo.co * geo.ho * geo.wo
     let paddedPlane = plan.hp * plan.wp
     Parallel.perWorker(tasks) { worker, workers in
       let padded = UnsafeMutablePointer<Float>.allocate(capacity: geo.cg * paddedPlane)
@@ -94,15 +94,9 @@ extension Tensor {
         let g = t / plan.bands, band = t % plan.bands, tiles = plan.rows(ofBand: band) * plan.tw
         let xiV = geo.cg * tiles, xiM = geo.cog * tiles
         plan.forEachPiece(ofBand: band) { s, ty0, rows, offset in
-          if paddedKey != s * geo.groups + g {
-            for cl in 0..<geo.cg {
-              plan.pad(x + s * inPlane + (g * geo.cg + cl) * geo.h * geo.w, into: padded + cl * paddedPlane)
-            }
-            paddedKey = s * geo.groups + g
-          }
-          for cl in 0..<geo.cg {
-            plan.inputTransform(padded + cl * paddedPlane, ty0: ty0, rows: rows, v + cl * tiles + offset * plan.tw, xiStride: xiV)
-          }
+          plan.transformInput(
+            geo, x, sample: s, group: g, ty0: ty0, rows: rows, padded: padded, paddedKey: &paddedKey,
+            into: v + offset * plan.tw, tiles: tiles)
         }
         for xi in 0..<16 {
           let a = MatrixOperand(rowMajor: UnsafeMutablePointer(mutating: u) + (g * 16 + xi) * geo.cog * geo.cg, cols: geo.cg)
@@ -131,7 +125,7 @@ extension Tensor {
   ) -> Tensor {
     let plan = WinogradPlan(geo)
     let tasks = geo.groups * plan.bands
-    let inPlane = geo.c * geo.h * geo.w, outPlane = geo.co * geo.ho * geo.wo
+    let outPlane = geo.co * geo.ho * geo.wo
     let paddedPlane = plan.hp * plan.wp, perGroup = 16 * geo.cog * geo.cg
     let workers = Swift.max(1, Swift.min(Parallel.threads, tasks))
     let partial = Tensor(shape: [workers, geo.groups * perGroup])
@@ -152,15 +146,9 @@ extension Tensor {
         let g = t / plan.bands, band = t % plan.bands, tiles = plan.rows(ofBand: band) * plan.tw
         let xiV = geo.cg * tiles, xiM = geo.cog * tiles
         plan.forEachPiece(ofBand: band) { s, ty0, rows, offset in
-          if paddedKey != s * geo.groups + g {
-            for cl in 0..<geo.cg {
-              plan.pad(x + s * inPlane + (g * geo.cg + cl) * geo.h * geo.w, into: padded + cl * paddedPlane)
-            }
-            paddedKey = s * geo.groups + g
-          }
-          for cl in 0..<geo.cg {
-            plan.inputTransform(padded + cl * paddedPlane, ty0: ty0, rows: rows, v + cl * tiles + offset * plan.tw, xiStride: xiV)
-          }
+          plan.transformInput(
+            geo, x, sample: s, group: g, ty0: ty0, rows: rows, padded: padded, paddedKey: &paddedKey,
+            into: v + offset * plan.tw, tiles: tiles)
           for co in 0..<geo.cog {
             let plane = gy + s * outPlane + (g * geo.cog + co) * geo.ho * geo.wo
             plan.gradientTransform(
@@ -206,5 +194,26 @@ extension Tensor {
       }
     }
     return gw
+  }
+}
+
+extension WinogradPlan {
+  /// Pads group `g` of sample `s` into `padded` (unless `paddedKey` says it already holds it) and
+  /// writes the input transform of tile rows `ty0 ..< ty0 + rows` for every channel of the group into
+  /// `v` (channel stride `tiles`, transform-element stride `cg · tiles`).
+  func transformInput(
+    _ geo: ConvGeometry, _ x: UnsafePointer<Float>, sample s: Int, group g: Int, ty0: Int, rows: Int,
+    padded: UnsafeMutablePointer<Float>, paddedKey: inout Int, into v: UnsafeMutablePointer<Float>, tiles: Int
+  ) {
+    let inPlane = geo.c * geo.h * geo.w, paddedPlane = hp * wp
+    if paddedKey != s * geo.groups + g {
+      for cl in 0..<geo.cg {
+        pad(x + s * inPlane + (g * geo.cg + cl) * geo.h * geo.w, into: padded + cl * paddedPlane)
+      }
+      paddedKey = s * geo.groups + g
+    }
+    for cl in 0..<geo.cg {
+      inputTransform(padded + cl * paddedPlane, ty0: ty0, rows: rows, v + cl * tiles, xiStride: geo.cg * tiles)
+    }
   }
 }
