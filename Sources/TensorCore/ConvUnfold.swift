@@ -81,6 +81,13 @@ extension ConvGeometry {
   /// smaller than the column matrix and removes all bounds logic; for larger strides it is not.
   var padsBeforeUnfolding: Bool { sh == 1 && sw == 1 }
 
+  /// The output columns `oxLo ..< oxHi` whose input column `ox·sw + xoff` lies inside [0, w).
+  @inline(__always)
+  func validColumns(_ xoff: Int) -> (Int, Int) {
+    let lo = xoff >= 0 ? 0 : Swift.min(wo, (-xoff + sw - 1) / sw)
+    return (lo, Swift.max(lo, Swift.min(wo, w - xoff > 0 ? (w - xoff + sw - 1) / sw : 0)))
+  }
+
   /// im2colTile for strided convs, reading the unpadded image with per-run bounds.
   func im2colTileDirect(
     _ image: UnsafePointer<Float>, group g: Int, start: Int, count: Int, into col: UnsafeMutablePointer<Float>
@@ -93,9 +100,7 @@ extension ConvGeometry {
         for kj in 0..<kw {
           let row = col + ((cl * kh + ki) * kw + kj) * count - start
           let xoff = kj * dw - pw
-          // Output columns whose input x = ox*sw + xoff lies inside [0, w).
-          let oxLo = xoff >= 0 ? 0 : Swift.min(wo, (-xoff + sw - 1) / sw)
-          let oxHi = Swift.max(oxLo, Swift.min(wo, w - xoff > 0 ? (w - xoff + sw - 1) / sw : 0))
+          let (oxLo, oxHi) = validColumns(xoff)
           if start == 0 && count == spatialOut {
             // Whole image: the valid column range is the same on every output row.
             for oy in 0..<ho {
@@ -167,8 +172,7 @@ extension ConvGeometry {
         for kj in 0..<kw {
           let row = col + ((cl * kh + ki) * kw + kj) * count - start
           let xoff = kj * dw - pw
-          let oxLo = xoff >= 0 ? 0 : Swift.min(wo, (-xoff + sw - 1) / sw)
-          let oxHi = Swift.max(oxLo, Swift.min(wo, w - xoff > 0 ? (w - xoff + sw - 1) / sw : 0))
+          let (oxLo, oxHi) = validColumns(xoff)
           var p = start, oy = firstRow, ox0 = firstColumn
           while p < end {
             let ox1 = Swift.min(wo, ox0 + end - p)
