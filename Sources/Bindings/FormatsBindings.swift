@@ -1,25 +1,15 @@
 // FormatsBindings: the `st` (safetensors), `image`, `yaml` and `json` modules and `describe(path)`.
 
 import Formats
+import NN
 import Script
 import TensorCore
-
-/// A tensor holding a safetensors record: float dtypes become float32, integer dtypes int64.
-func tensor(from record: TensorRecord) throws -> Tensor {
-  let t = Tensor(shape: record.shape, dtype: record.engineType == .int64 ? .int64 : .float32, zeroed: false)
-  if t.dtype == .int64 {
-    try record.readInt64s(into: UnsafeMutableBufferPointer(start: t.intData, count: t.count))
-  } else {
-    try record.readFloats(into: UnsafeMutableBufferPointer(start: t.data, count: t.count))
-  }
-  return t
-}
 
 func safetensorsModule(_ ctx: BindingContext) -> MapRef {
   let m = MapRef()
   def(m, "load", [p("path")], doc: "Every tensor of a .safetensors file (or sharded index, or model folder) as a map name -> tensor.") { a in
     let ckpt = try SafetensorsCheckpoint.open(try a.string(0))
-    return .map(MapRef(try ckpt.records.map { ($0.name, ctx.wrap(try tensor(from: $0))) }))
+    return .map(MapRef(try ckpt.records.map { ($0.name, ctx.wrap(try Tensor.reading($0))) }))
   }
   def(m, "info", [p("path")], doc: "Names, dtypes and shapes of the tensors and the metadata, without reading the data.") { a in
     let ckpt = try SafetensorsCheckpoint.open(try a.string(0))

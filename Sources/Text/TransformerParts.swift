@@ -1,0 +1,67 @@
+// TransformerParts: pieces shared by the text encoders — head split/merge, activations, padding masks, grouping modules.
+
+import NN
+import TensorCore
+
+/// A named group of child modules with no computation of its own (a `nn.Module` that only holds
+/// children), so parameter paths such as `attention.self.query.weight` match the libraries'.
+final class ModuleGroup: Module {
+  init(_ children: [(String, Module)]) {
+    super.init()
+    for (name, m) in children { registerModule(name, m) }
+  }
+}
+
+enum TransformerParts {
+  /// [B, L, H·d] -> [B, H, L, d].
+  static func splitHeads(_ x: Tensor, heads: Int) throws -> Tensor {
+    let b = x.shape[0], l = x.shape[1], width = x.shape[2]
+    return try x.reshape([b, l, heads, width / heads]).permute([0, 2, 1, 3])
+  }
+
+  /// [B, H, L, d] -> [B, L, H·d].
+  static func mergeHeads(_ x: Tensor) throws -> Tensor {
+    let b = x.shape[0], h = x.shape[1], l = x.shape[2], d = x.shape[3]
+    return try x.permute([0, 2, 1, 3]).contiguous().reshape([b, l, h * d])
+  }
+
+  /// Multi-head attention of already projected q, k, v [B, L, H·d] with an additive mask.
+  static func attend(_ q: Tensor, _ k: Tensor, _ v: Tensor, heads: Int, mask: Tensor?, causal: Bool = false) throws -> Tensor {
+    let out = try Tensor.scaledDotProductAttention(
+      splitHeads(q, heads: heads), splitHeads(k, heads: heads), splitHeads(v, heads: heads), mask: mask, causal: causal)
+    return try mergeHeads(out)
+  }
+
+  /// The activation a transformers config names in `hidden_act`.
+  static func activation(_ name: String) throws -> @Sendable (Tensor) throws -> Tensor {
+    switch name {
+    case "gelu": return { try $0.gelu() }
+    case "gelu_new", "gelu_pytorch_tanh", "gelu_fast": return { try $0.gelu(.tanh) }
+    case "quick_gelu": return { try $0.quickGelu() }
+    case "relu": return { try $0.relu() }
+    case "silu", "swish": return { try $0.silu() }
+    default: throw TextError("hidden_act \"\(name)\" is not supported (gelu, gelu_new, quick_gelu, relu, silu)")
+    }
+  }
+
+  /// An int64 attention mask [B, L] (1 = token, 0 = padding) as an additive key mask [B, 1, 1, L].
+  static func keyMask(_ mask: Tensor) throws -> Tensor {
+    guard mask.rank == 2 else { throw TextError("attention mask must be [batch, length], got \(mask.shape)") }
+    let m = mask.toInts()
+    let values = m.map { $0 != 0 ? Float(0) : -Float.infinity }
+    return try Tensor.from(values, shape: [mask.shape[0], 1, 1, mask.shape[1]])
+  }
+
+  /// The checkpoint-name mapping for models saved inside a wrapper (`bert.`, `text_model.`):
+  /// strips the first matching prefix and drops the names the encoder never uses.
+  static func checkpointKey(prefixes: [String], ignored: [String]) -> @Sendable (String) -> String? {
+    { name in
+      var n = name
+      for p in prefixes where n.hasPrefix(p) {
+        n = String(n.dropFirst(p.count))
+        break
+      }
+      return ignored.contains { n == $0 || n.hasPrefix($0 + ".") } ? nil : n
+    }
+  }
+}
