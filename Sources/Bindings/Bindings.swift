@@ -5,6 +5,7 @@ import Formats
 import NN
 import Script
 import TensorCore
+import Text
 
 /// Per-interpreter state the bindings keep: the native types and the default random generator.
 public final class BindingContext {
@@ -14,6 +15,10 @@ public final class BindingContext {
   public let generatorType = NativeType(name: "Generator", doc: "A seeded random generator (xoshiro256**).")
   public let moduleType = NativeType(name: "Module", doc: "A neural-network layer with named parameters.")
   public let optimizerType = NativeType(name: "Optimizer", doc: "Updates parameters from their gradients.")
+  public let sentenceEncoderType = NativeType(
+    name: "SentenceEncoder", doc: "A sentence-transformers model: prompts -> vectors (the router's z).")
+  public let tokenizerType = NativeType(name: "Tokenizer", doc: "A WordPiece or CLIP BPE tokenizer: text -> token ids.")
+  public let clipEncoderType = NativeType(name: "CLIPTextEncoder", doc: "A CLIP text encoder: token ids -> token states.")
   public init() {}
 }
 
@@ -27,16 +32,18 @@ public enum Bindings {
     configureGeneratorType(ctx)
     configureModuleType(ctx)
     configureOptimizerType(ctx)
+    configureTextTypes(ctx)
     let modules: [(String, MapRef)] = [
       ("tensor", tensorModule(ctx)), ("nn", nnModule(ctx)), ("optim", optimModule(ctx)),
       ("st", safetensorsModule(ctx)), ("image", imageModule(ctx)), ("yaml", configModule(format: "YAML")),
-      ("json", configModule(format: "JSON")),
+      ("json", configModule(format: "JSON")), ("text", textModule(ctx)),
     ]
     for (name, m) in modules {
       interp.nativeModules[name] = .map(m)
       interp.define(name, .map(m))
     }
     installDescribe(interp)
+    installLoad(interp, ctx)
     interp.defineFunction(
       "no_grad", [Parameter("f")],
       doc: "Calls f() with gradient recording off (like `with torch.no_grad():`) and returns its result."
@@ -59,6 +66,10 @@ func native(
     } catch let e as ModuleError {
       throw Diagnostic(.value, e.description)
     } catch let e as FormatError {
+      throw Diagnostic(.io, e.description)
+    } catch let e as TextError {
+      throw Diagnostic(e.file == nil ? .value : .io, e.description)
+    } catch let e as CheckpointMismatch {
       throw Diagnostic(.io, e.description)
     }
   }

@@ -57,6 +57,9 @@ public final class BertModel: Module, TokenEncoder {
     "BertModel(\(config.numHiddenLayers) layers, hidden \(config.hiddenSize), \(config.numAttentionHeads) heads)"
   }
 
+  /// Token ids [B, L] -> last hidden states [B, L, D], with no padding mask.
+  public override func forward(_ ids: Tensor) throws -> Tensor { try lastHiddenState(ids: ids, mask: nil) }
+
   public func lastHiddenState(ids: Tensor, mask: Tensor?) throws -> Tensor {
     guard ids.rank == 2, ids.dtype == .int64 else { throw TextError("token ids must be int64 [batch, length], got \(ids.shape)") }
     let length = ids.shape[1]

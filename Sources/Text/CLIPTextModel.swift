@@ -99,6 +99,9 @@ public final class CLIPTextModel: Module, TokenEncoder {
     "CLIPTextModel(\(config.numHiddenLayers) layers, hidden \(config.hiddenSize), \(config.numAttentionHeads) heads, \(config.hiddenAct))"
   }
 
+  /// Token ids [B, L] -> last hidden states [B, L, D] (what a diffusers pipeline feeds the UNet).
+  public override func forward(_ ids: Tensor) throws -> Tensor { try forward(ids: ids).lastHiddenState }
+
   public func lastHiddenState(ids: Tensor, mask: Tensor?) throws -> Tensor {
     try forward(ids: ids, mask: mask).lastHiddenState
   }

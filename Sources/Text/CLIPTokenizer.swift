@@ -151,6 +151,7 @@ extension CLIPTokenizer {
   /// Loads a `tokenizer/` folder: `vocab.json`, `merges.txt`, and the special tokens, length and
   /// case from `tokenizer_config.json` / `special_tokens_map.json` (SD1: pad `<|endoftext|>`, SD2: pad `!`).
   public static func load(folder: String, cleanup: Cleanup = .huggingFace) throws -> CLIPTokenizer {
+    try TokenizerFiles.requireFolder(folder)
     let vocabPath = folder + "/vocab.json", mergesPath = folder + "/merges.txt"
     for path in [vocabPath, mergesPath] where !fileExists(path) {
       throw TextError(file: folder, "missing \(path.split(separator: "/").last ?? "") (a CLIP tokenizer folder holds vocab.json and merges.txt)")

@@ -71,6 +71,10 @@ enum TokenizerFiles {
     }
   }
 
+  static func requireFolder(_ folder: String) throws {
+    guard isDirectory(folder) else { throw TextError(file: folder, "no such folder (expected a tokenizer folder)") }
+  }
+
   /// Reads `name` inside `folder` if it exists.
   static func optionalJSON(_ folder: String, _ name: String) throws -> ConfigMap? {
     let path = folder + "/" + name

@@ -7,6 +7,7 @@ extension WordPieceTokenizer {
   /// reads) is preferred; otherwise `vocab.txt` (or `vocab.json`) with `tokenizer_config.json` and
   /// `special_tokens_map.json`. `maxLength` overrides the config's `model_max_length`.
   public static func load(folder: String, maxLength: Int? = nil) throws -> WordPieceTokenizer {
+    try TokenizerFiles.requireFolder(folder)
     let config = try TokenizerFiles.optionalJSON(folder, "tokenizer_config.json")
     let specials = try TokenizerFiles.optionalJSON(folder, "special_tokens_map.json")
     let length = maxLength ?? TokenizerFiles.modelMaxLength(config) ?? 512

@@ -72,4 +72,5 @@ final class GoldenScriptTests: XCTestCase {
   func testErrors() throws { try runFolder("errors") }
   func testTensor() throws { try runFolder("tensor", prepare: withBindings) }
   func testFormats() throws { try runFolder("formats", prepare: withBindings) }
+  func testText() throws { try runFolder("text", prepare: withBindings) }
 }
