@@ -27,6 +27,20 @@ public final class Linear: Module {
     if let b = self.bias { registerParameter("bias", b) }
   }
 
+  /// A layer over given tensors (e.g. views into one fused buffer); weight [out, in], bias [out].
+  public init(weight: Tensor, bias: Tensor?) throws {
+    guard weight.rank == 2, bias.map({ $0.shape == [weight.shape[0]] }) ?? true else {
+      throw ModuleError.argument("Linear: weight must be [out, in] and bias [out], got \(weight.shape) and \(bias?.shape ?? [])")
+    }
+    inFeatures = weight.shape[1]
+    outFeatures = weight.shape[0]
+    self.weight = weight
+    self.bias = bias
+    super.init()
+    registerParameter("weight", weight)
+    if let b = bias { registerParameter("bias", b) }
+  }
+
   public override var summary: String { "Linear(\(inFeatures) -> \(outFeatures)\(bias == nil ? ", no bias" : ""))" }
 
   public override func forward(_ x: Tensor) throws -> Tensor { try Tensor.linear(x, weight: weight, bias: bias) }

@@ -50,6 +50,41 @@ struct AttentionPlan {
   }
 }
 
+/// Where the rows of head h live in one operand: `[heads, L, width]` contiguous buffers, or
+/// `[B, L, H·width]` row-strided views (head h = b·H + i starts at b·batchStride + i·headStride).
+struct HeadRows {
+  let headsPerBatch: Int, batchStride: Int, headStride: Int, rowStride: Int
+
+  @inline(__always)
+  func base(_ h: Int) -> Int { (h / headsPerBatch) * batchStride + (h % headsPerBatch) * headStride }
+
+  /// The GEMM operand of head h's rows from `row` on (columns are the head's width).
+  @inline(__always)
+  func operand(_ p: UnsafeMutablePointer<Float>, head h: Int, row: Int, transposed: Bool = false) -> MatrixOperand {
+    var m = MatrixOperand(rowMajor: p + base(h) + row * rowStride, cols: 1)
+    m.ld = rowStride
+    m.transposed = transposed
+    return m
+  }
+}
+
+/// The layouts of q, k, v and the output for one attention call.
+struct HeadLayouts {
+  let q: HeadRows, k: HeadRows, v: HeadRows, o: HeadRows
+
+  init(q: HeadRows, k: HeadRows, v: HeadRows, o: HeadRows) {
+    (self.q, self.k, self.v, self.o) = (q, k, v, o)
+  }
+
+  /// Contiguous [heads, L, d] buffers.
+  init(contiguous p: AttentionPlan) {
+    q = HeadRows(headsPerBatch: 1, batchStride: p.lq * p.d, headStride: 0, rowStride: Swift.max(p.d, 1))
+    k = HeadRows(headsPerBatch: 1, batchStride: p.lk * p.d, headStride: 0, rowStride: Swift.max(p.d, 1))
+    v = HeadRows(headsPerBatch: 1, batchStride: p.lk * p.dv, headStride: 0, rowStride: Swift.max(p.dv, 1))
+    o = HeadRows(headsPerBatch: 1, batchStride: p.lq * p.dv, headStride: 0, rowStride: Swift.max(p.dv, 1))
+  }
+}
+
 extension Tensor {
   /// softmax(q kᵀ · scale + mask) v over the last two dimensions; q [..., Lq, d], k [..., Lk, d],
   /// v [..., Lk, dv]. `causal` lets query i see keys 0...i. Scores are computed in blocks of query

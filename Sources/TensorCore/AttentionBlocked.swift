@@ -6,8 +6,10 @@ extension Tensor {
   /// row scaled by 1/Σ. With `causal`, keys no row of the block can see are not computed.
   static func attentionForwardBlocked(
     _ p: AttentionPlan, _ q: UnsafeMutablePointer<Float>, _ k: UnsafeMutablePointer<Float>,
-    _ v: UnsafeMutablePointer<Float>, _ o: UnsafeMutablePointer<Float>, _ lse: UnsafeMutablePointer<Float>
+    _ v: UnsafeMutablePointer<Float>, _ o: UnsafeMutablePointer<Float>, _ lse: UnsafeMutablePointer<Float>,
+    layout: HeadLayouts? = nil
   ) {
+    let l = layout ?? HeadLayouts(contiguous: p)
     let blockRows = p.blockRows
     let blocksPerHead = (p.lq + blockRows - 1) / blockRows
     let tasks = p.heads * blocksPerHead
@@ -22,22 +24,21 @@ extension Tensor {
       while t < tasks {
         let h = t / blocksPerHead, row0 = (t % blocksPerHead) * blockRows
         let rows = Swift.min(blockRows, p.lq - row0), keys = p.visibleKeys(row0: row0, rows: rows)
-        var kT = MatrixOperand(rowMajor: k + h * p.lk * p.d, cols: p.d)
-        kT.transposed = true
-        let qOp = MatrixOperand(rowMajor: q + (h * p.lq + row0) * p.d, cols: p.d)
+        let kT = l.k.operand(k, head: h, row: 0, transposed: true)
+        let qOp = l.q.operand(q, head: h, row: row0)
         Gemm.serial(qOp, kT, scores, ldc: Swift.max(keys, 1), m: rows, n: keys, k: p.d, alpha: p.log2Scale)
         p.applyMask(scores, ld: keys, keys: keys, head: h, row0: row0, rows: rows)
         for r in 0..<rows {
-          let (l, inv) = softmaxRowUnnormalized(scores + r * keys, keys)
-          lse[h * p.lq + row0 + r] = l
+          let (logSum, inv) = softmaxRowUnnormalized(scores + r * keys, keys)
+          lse[h * p.lq + row0 + r] = logSum
           inverse[r] = inv
         }
-        let out = o + (h * p.lq + row0) * p.dv
+        let out = o + l.o.base(h) + row0 * l.o.rowStride
         Gemm.serial(
-          MatrixOperand(rowMajor: scores, cols: keys), MatrixOperand(rowMajor: v + h * p.lk * p.dv, cols: p.dv),
-          out, ldc: Swift.max(p.dv, 1), m: rows, n: p.dv, k: keys)
+          MatrixOperand(rowMajor: scores, cols: keys), l.v.operand(v, head: h, row: 0),
+          out, ldc: l.o.rowStride, m: rows, n: p.dv, k: keys)
         for r in 0..<rows {
-          let s = inverse[r], row = out + r * p.dv
+          let s = inverse[r], row = out + r * l.o.rowStride
           for c in 0..<p.dv { row[c] *= s }
         }
         t += workers

@@ -75,7 +75,8 @@ extension Tensor {
   /// Same shape and dtype, filled with zeros.
   public func zerosLike() -> Tensor { Tensor(shape: shape, dtype: dtype) }
 
-  /// A contiguous copy of the values (always a new storage, no autograd link).
+  /// A contiguous copy of the values (always a new storage, no autograd link). Strided sources
+  /// are copied row by row of the last dimension, in parallel for large tensors.
   public func contiguousCopy() -> Tensor {
     let out = Tensor(shape: shape, dtype: dtype, zeroed: false)
     let n = count
@@ -85,14 +86,55 @@ extension Tensor {
       (out.storage.raw).copyMemory(from: storage.raw + offset * esize, byteCount: n * esize)
       return out
     }
-    forEachStrided { linear, src in
-      if esize == 4 {
-        out.storage.floats[linear] = storage.floats[src]
-      } else {
-        out.storage.ints[linear] = storage.ints[src]
+    let innerN = shape[rank - 1], innerS = strides[rank - 1]
+    let rows = n / innerN
+    let source = storage.raw + offset * esize, destination = out.storage.raw
+    Parallel.forRange(rows, grain: Swift.max(1, 16_384 / innerN)) { begin, end in
+      var src = sourceOffset(ofRow: begin)
+      var idx = rowIndex(begin)
+      for r in begin..<end {
+        if esize == 4 {
+          let s = (source + src * 4).assumingMemoryBound(to: UInt32.self)
+          let d = (destination + r * innerN * 4).assumingMemoryBound(to: UInt32.self)
+          if innerS == 1 { for j in 0..<innerN { d[j] = s[j] } } else { for j in 0..<innerN { d[j] = s[j * innerS] } }
+        } else {
+          let s = (source + src * 8).assumingMemoryBound(to: UInt64.self)
+          let d = (destination + r * innerN * 8).assumingMemoryBound(to: UInt64.self)
+          for j in 0..<innerN { d[j] = s[j * innerS] }
+        }
+        advanceRow(&idx, &src)
       }
     }
     return out
+  }
+
+  /// The multi-index over the leading rank-1 dimensions of row `row` (row-major).
+  private func rowIndex(_ row: Int) -> [Int] {
+    var idx = [Int](repeating: 0, count: Swift.max(rank - 1, 0))
+    var rest = row
+    for d in stride(from: rank - 2, through: 0, by: -1) {
+      idx[d] = rest % shape[d]
+      rest /= shape[d]
+    }
+    return idx
+  }
+
+  /// Storage offset (relative to `offset`) of the first element of row `row`.
+  private func sourceOffset(ofRow row: Int) -> Int {
+    zip(rowIndex(row), strides).reduce(0) { $0 + $1.0 * $1.1 }
+  }
+
+  /// Steps a row multi-index and its storage offset to the next row.
+  private func advanceRow(_ idx: inout [Int], _ src: inout Int) {
+    var d = rank - 2
+    while d >= 0 {
+      idx[d] += 1
+      src += strides[d]
+      if idx[d] < shape[d] { return }
+      src -= strides[d] * shape[d]
+      idx[d] = 0
+      d -= 1
+    }
   }
 
   /// Visits elements in row-major order with (linear index, storage index).

@@ -10,6 +10,34 @@ extension Tensor {
     return (mean, Float(1 / (variance + Double(eps)).squareRoot()))
   }
 
+  /// o[i] = (p[i] − mean)·rstd·w[i] + b[i] (w = 1, b = 0 when absent), 8 floats at a time.
+  @inline(__always)
+  static func affineNormalizeRow(
+    _ p: UnsafePointer<Float>, _ o: UnsafeMutablePointer<Float>, _ n: Int, mean: Float, rstd: Float,
+    weight: UnsafePointer<Float>?, bias: UnsafePointer<Float>?
+  ) {
+    let scale = SIMD8<Float>(repeating: rstd), center = SIMD8<Float>(repeating: mean)
+    var i = 0
+    if let weight, let bias {
+      while i + 8 <= n {
+        store8(load8(bias + i).addingProduct((load8(p + i) - center) * scale, load8(weight + i)), o + i)
+        i += 8
+      }
+    } else {
+      while i + 8 <= n {
+        var y = (load8(p + i) - center) * scale
+        if let weight { y *= load8(weight + i) }
+        if let bias { y += load8(bias + i) }
+        store8(y, o + i)
+        i += 8
+      }
+    }
+    while i < n {
+      o[i] = (p[i] - mean) * rstd * (weight?[i] ?? 1) + (bias?[i] ?? 0)
+      i += 1
+    }
+  }
+
   /// o[i] = p[i]·scale + shift for `n` floats, returning Σ next[i] over the same range (0 without
   /// `next`), both in 8-float vectors with the sum's blocks of 1024 added in Double.
   @inline(__always)
@@ -157,7 +185,7 @@ extension Tensor {
         let (mean, rstd) = rowStats(p, d, eps: eps)
         stats.data[2 * r] = mean
         stats.data[2 * r + 1] = rstd
-        for i in 0..<d { o[i] = (p[i] - mean) * rstd * (wc?.data[i] ?? 1) + (bc?.data[i] ?? 0) }
+        affineNormalizeRow(p, o, d, mean: mean, rstd: rstd, weight: wc?.data, bias: bc?.data)
       }
     }
     let inputs = [x] + (weight.map { [$0] } ?? []) + (bias.map { [$0] } ?? [])

@@ -19,7 +19,8 @@ public struct CLIPTextOutput {
 /// One pre-LayerNorm CLIP layer: causal self-attention and an MLP, each with a residual.
 final class CLIPEncoderLayer: Module {
   let norm1: LayerNorm, norm2: LayerNorm
-  let q: Linear, k: Linear, v: Linear, out: Linear, fc1: Linear, fc2: Linear
+  let qkv: FusedProjections
+  let out: Linear, fc1: Linear, fc2: Linear
   let heads: Int
   let activation: @Sendable (Tensor) throws -> Tensor
 
@@ -30,16 +31,15 @@ final class CLIPEncoderLayer: Module {
     }
     norm1 = try LayerNorm(d, eps: Float(c.layerNormEps))
     norm2 = try LayerNorm(d, eps: Float(c.layerNormEps))
-    q = try Linear(d, d, generator: generator)
-    k = try Linear(d, d, generator: generator)
-    v = try Linear(d, d, generator: generator)
+    qkv = try FusedProjections(count: 3, inFeatures: d, outFeatures: d, generator: generator)
     out = try Linear(d, d, generator: generator)
     fc1 = try Linear(d, c.intermediateSize, generator: generator)
     fc2 = try Linear(c.intermediateSize, d, generator: generator)
     heads = c.numAttentionHeads
     activation = try TransformerParts.activation(c.hiddenAct)
     super.init()
-    registerModule("self_attn", ModuleGroup([("k_proj", k), ("v_proj", v), ("q_proj", q), ("out_proj", out)]))
+    registerModule(
+      "self_attn", ModuleGroup([("q_proj", qkv.layers[0]), ("k_proj", qkv.layers[1]), ("v_proj", qkv.layers[2]), ("out_proj", out)]))
     registerModule("layer_norm1", norm1)
     registerModule("mlp", ModuleGroup([("fc1", fc1), ("fc2", fc2)]))
     registerModule("layer_norm2", norm2)
@@ -47,7 +47,8 @@ final class CLIPEncoderLayer: Module {
 
   func forward(_ x: Tensor, keyMask: Tensor?) throws -> Tensor {
     let n = try norm1(x)
-    let h = try x + out(TransformerParts.attend(q(n), k(n), v(n), heads: heads, mask: keyMask, causal: true))
+    let p = try qkv(n)
+    let h = try x + out(TransformerParts.attend(p[0], p[1], p[2], heads: heads, mask: keyMask, causal: true))
     return try h + fc2(activation(fc1(norm2(h))))
   }
 }

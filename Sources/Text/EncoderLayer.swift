@@ -17,7 +17,8 @@ public protocol TokenEncoder: AnyObject {
 final class EncoderLayer: Module {
   enum Naming { case bert, mpnet }
 
-  let query: Linear, key: Linear, value: Linear, attentionOut: Linear, attentionNorm: LayerNorm
+  let qkv: FusedProjections
+  let attentionOut: Linear, attentionNorm: LayerNorm
   let intermediate: Linear, output: Linear, outputNorm: LayerNorm
   let heads: Int
   let activation: @Sendable (Tensor) throws -> Tensor
@@ -29,9 +30,8 @@ final class EncoderLayer: Module {
     guard heads > 0, hidden % heads == 0 else {
       throw TextError("hidden_size \(hidden) is not a multiple of num_attention_heads \(heads)")
     }
-    query = try Linear(hidden, hidden, generator: generator)
-    key = try Linear(hidden, hidden, generator: generator)
-    value = try Linear(hidden, hidden, generator: generator)
+    qkv = try FusedProjections(count: 3, inFeatures: hidden, outFeatures: hidden, generator: generator)
+    let (query, key, value) = (qkv.layers[0], qkv.layers[1], qkv.layers[2])
     attentionOut = try Linear(hidden, hidden, generator: generator)
     attentionNorm = try LayerNorm(hidden, eps: eps)
     intermediate = try Linear(hidden, intermediateSize, generator: generator)
@@ -62,7 +62,8 @@ final class EncoderLayer: Module {
 
   /// x [B, L, D]; `bias` is added to the attention scores (key padding mask, relative positions).
   func forward(_ x: Tensor, bias: Tensor?) throws -> Tensor {
-    let context = try TransformerParts.attend(query(x), key(x), value(x), heads: heads, mask: bias)
+    let p = try qkv(x)
+    let context = try TransformerParts.attend(p[0], p[1], p[2], heads: heads, mask: bias)
     let attended = try attentionNorm(attentionOut(context) + x)
     return try outputNorm(output(activation(intermediate(attended))) + attended)
   }

@@ -12,24 +12,43 @@ final class ModuleGroup: Module {
   }
 }
 
+/// Projections of one input (q, k, v) whose weights and biases are views into one fused buffer,
+/// so inference runs them as a single GEMM with no copying, while each stays a separate
+/// parameter (`q_proj.weight`, ...) for loading, saving and training.
+struct FusedProjections {
+  let layers: [Linear]
+  let weight: Tensor, bias: Tensor
+
+  init(count: Int, inFeatures: Int, outFeatures: Int, generator: Generator) throws {
+    let bound = 1 / Float(inFeatures).squareRoot()
+    let weight = Tensor.rand([count * outFeatures, inFeatures], low: -bound, high: bound, generator: generator)
+    let bias = Tensor.rand([count * outFeatures], low: -bound, high: bound, generator: generator)
+    (self.weight, self.bias) = (weight, bias)
+    layers = try (0..<count).map { i in
+      try Linear(
+        weight: weight.narrow(0, start: i * outFeatures, length: outFeatures),
+        bias: bias.narrow(0, start: i * outFeatures, length: outFeatures))
+    }
+  }
+
+  /// Each projection of x, as views of one [..., count·out] result. With autograd the fused
+  /// weight is rebuilt from the parameters, so gradients reach each of them.
+  func callAsFunction(_ x: Tensor) throws -> [Tensor] {
+    let recording = GradMode.isEnabled && layers.contains { $0.weight.requiresGrad || ($0.bias?.requiresGrad ?? false) }
+    let fused =
+      recording
+      ? try Tensor.linear(x, weight: Tensor.cat(layers.map(\.weight), axis: 0), bias: Tensor.cat(layers.compactMap(\.bias), axis: 0))
+      : try Tensor.linear(x, weight: weight, bias: bias)
+    return try layers.enumerated().map { i, layer in
+      try fused.narrow(fused.rank - 1, start: i * layer.outFeatures, length: layer.outFeatures)
+    }
+  }
+}
+
 enum TransformerParts {
-  /// [B, L, H·d] -> [B, H, L, d].
-  static func splitHeads(_ x: Tensor, heads: Int) throws -> Tensor {
-    let b = x.shape[0], l = x.shape[1], width = x.shape[2]
-    return try x.reshape([b, l, heads, width / heads]).permute([0, 2, 1, 3])
-  }
-
-  /// [B, H, L, d] -> [B, L, H·d].
-  static func mergeHeads(_ x: Tensor) throws -> Tensor {
-    let b = x.shape[0], h = x.shape[1], l = x.shape[2], d = x.shape[3]
-    return try x.permute([0, 2, 1, 3]).contiguous().reshape([b, l, h * d])
-  }
-
   /// Multi-head attention of already projected q, k, v [B, L, H·d] with an additive mask.
   static func attend(_ q: Tensor, _ k: Tensor, _ v: Tensor, heads: Int, mask: Tensor?, causal: Bool = false) throws -> Tensor {
-    let out = try Tensor.scaledDotProductAttention(
-      splitHeads(q, heads: heads), splitHeads(k, heads: heads), splitHeads(v, heads: heads), mask: mask, causal: causal)
-    return try mergeHeads(out)
+    try Tensor.multiHeadAttention(q, k, v, heads: heads, mask: mask, causal: causal)
   }
 
   /// The activation a transformers config names in `hidden_act`.

@@ -46,9 +46,13 @@ func fmt(_ v: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)
 
 Runtime.relaunchWithBLASCoreIfNeeded()
 let args = CommandLine.arguments.dropFirst()
-let casesPath = args.first { !$0.hasPrefix("-") } ?? "tools/bench/cases.json"
+let casesPath = args.first { !$0.hasPrefix("-") && $0 != "text" } ?? "tools/bench/cases.json"
 let skipPeer = args.contains("--no-peer")
 do {
+  if args.contains("text") {
+    try sentenceEncoderBench(peer: !skipPeer)
+    exit(0)
+  }
   let cases = try loadCases(casesPath)
   print("aptp-bench: \(cases.count) cases, \(Parallel.threads) threads")
   var results: [BenchResult] = []
@@ -70,6 +74,7 @@ do {
     + "(\(fmt(Double(read.bytes) / read.ours / 1e9, 1)) GB/s); the same bytes with cat-style read(2) calls: "
     + "\(fmt(read.readLoop * 1000, 1)) ms (ratio \(fmt(read.ours / read.readLoop))); `cat FILE > /dev/null` incl. spawn: "
     + "\(fmt(read.cat * 1000, 1)) ms")
+  try sentenceEncoderBench(peer: !skipPeer)
 } catch {
   print("aptp-bench: error: \(error)")
   exit(1)

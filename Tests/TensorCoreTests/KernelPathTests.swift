@@ -257,3 +257,31 @@ final class ConvKernelPathTests: XCTestCase {
     for (i, (s, name)) in cases.enumerated() { try check(s, seed: 380 + UInt64(i), "winograd " + name) }
   }
 }
+
+final class MultiHeadAttentionPathTests: XCTestCase {
+  /// The in-place path (strided slices of one fused projection, no autograd) equals the autograd path.
+  func testInPlacePathOnFusedSlicesMatchesAutogradPath() throws {
+    let g = Generator(seed: 11)
+    for (b, l, heads, d, causal) in [(2, 5, 3, 8, false), (3, 19, 4, 32, true), (1, 1, 2, 4, false)] {
+      let width = heads * d
+      let fused = Tensor.randn([b, l, 3 * width], generator: g)
+      let q = try fused.narrow(2, start: 0, length: width), k = try fused.narrow(2, start: width, length: width)
+      let v = try fused.narrow(2, start: 2 * width, length: width)
+      let keep = Tensor(shape: [b, 1, 1, l])
+      for i in 0..<b { for j in 0..<l where j > 0 && (i + j) % 4 == 0 { keep.data[i * l + j] = -.infinity } }
+      let fast = try GradMode.noGrad { try Tensor.multiHeadAttention(q, k, v, heads: heads, mask: keep, causal: causal) }
+      q.requiresGrad = true  // forces the split + scaledDotProductAttention + merge path
+      let slow = try Tensor.multiHeadAttention(q, k, v, heads: heads, mask: keep, causal: causal)
+      XCTAssertEqual(fast.shape, [b, l, width])
+      let diff = zip(fast.toArray(), slow.toArray()).map { abs($0 - $1) }.max() ?? 0
+      XCTAssertLessThan(diff, 1e-5, "b \(b) l \(l) heads \(heads) d \(d) causal \(causal)")
+    }
+  }
+
+  func testShapeErrorsNameTheOp() {
+    let q = Tensor(shape: [1, 2, 6])
+    XCTAssertThrowsError(try Tensor.multiHeadAttention(q, q, q, heads: 4)) { e in
+      XCTAssertTrue("\(e)".contains("multi_head_attention"), "\(e)")
+    }
+  }
+}

@@ -102,3 +102,19 @@ final class EncoderTests: XCTestCase {
     assertClose(try b.lastHiddenState(ids: ids, mask: nil), try a.lastHiddenState(ids: ids, mask: nil), relative: 0, "prefixed")
   }
 }
+
+final class TrainingPathTests: XCTestCase {
+  /// The fused-projection inference path and the autograd path agree, and gradients reach every parameter.
+  func testGradientsReachEveryParameterThroughFusedProjections() throws {
+    let model = try CLIPTextModel.load(folder: goldenFixtures + "/clip_text_tiny/gelu")
+    let ids = Tensor(ints: [0, 17, 300, 999, 5, 6], shape: [2, 3])
+    let mask = Tensor(ints: [1, 1, 1, 1, 1, 0], shape: [2, 3])
+    let inference = try GradMode.noGrad { try model.forward(ids: ids, mask: mask).lastHiddenState }
+    let trained = try model.forward(ids: ids, mask: mask).lastHiddenState
+    assertClose(trained, inference, relative: 1e-6, "autograd path vs fused inference path")
+    try trained.pow(2).sum().backward()
+    for (name, p) in model.namedParameters() where !name.hasPrefix("embeddings") {
+      XCTAssertNotNil(p.grad, "\(name) has no gradient")
+    }
+  }
+}
