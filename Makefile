@@ -1,7 +1,7 @@
 # The project's front door: `make demo` runs the main job, `make test` runs the tests.
 # Both install what they need first (tools/setup.sh is idempotent).
 
-.PHONY: setup demo test bench
+.PHONY: setup demo test bench bench-text
 
 setup:
 	@./tools/setup.sh
@@ -17,3 +17,7 @@ test: setup
 bench: setup
 	swift build -c release --product aptp-bench
 	.build/release/aptp-bench
+
+bench-text: setup
+	swift build -c release --product aptp-bench
+	.build/release/aptp-bench text

@@ -101,7 +101,7 @@ extension Tensor {
     let out = Tensor(shape: Array(x.shape.dropLast()) + [outF], zeroed: bias == nil)
     if let bias {
       let bc = bias.isContiguous ? bias : bias.contiguousCopy()
-      Parallel.forRange(rows, grain: 1024) { b, e in
+      Parallel.forRange(rows, grain: Swift.max(1, 32_768 / outF)) { b, e in
         for r in b..<e { (out.data + r * outF).update(from: bc.data, count: outF) }
       }
     }

@@ -37,7 +37,7 @@ func sentenceEncoderBench(peer withPeer: Bool = true) throws {
     + "\(fmt(ours, 0)) prompts/s (\(fmt(seconds, 2)) s)"
   if withPeer, let peer = runSentencePeer(prompts, folder: folder) {
     line += "; sentence-transformers \(fmt(Double(prompts.count) / peer, 0)) prompts/s (\(fmt(peer, 2)) s); time ratio \(fmt(seconds / peer))"
-  } else {
+  } else if withPeer {
     line += "; sentence-transformers peer unavailable (pip install sentence-transformers to compare)"
   }
   print(line)
