@@ -51,6 +51,20 @@ public enum OneOrMany<Element: Decodable & Sendable & Equatable>: Decodable, Sen
   }
 
   /// One value per block: a single value repeated `count` times, or the list as given.
+  /// The number of values when a list was given, nil for a single value.
+  public var listCount: Int? {
+    if case .many(let vs) = self { return vs.count }
+    return nil
+  }
+
+  /// Every value given (one for a single value).
+  public var values: [Element] {
+    switch self {
+    case .one(let v): return [v]
+    case .many(let vs): return vs
+    }
+  }
+
   public func perBlock(_ count: Int) -> [Element] {
     switch self {
     case .one(let v): return Array(repeating: v, count: count)

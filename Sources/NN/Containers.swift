@@ -40,6 +40,15 @@ public final class ModuleList: Module {
   public override var summary: String { "ModuleList(\(childSlots.count))" }
 }
 
+/// A named group of child modules with no computation of its own (a `nn.Module` that only holds
+/// children), so parameter paths such as `attention.self.query.weight` match the libraries'.
+public final class ModuleGroup: Module {
+  public init(_ children: [(String, Module)]) {
+    super.init()
+    for (name, m) in children { registerModule(name, m) }
+  }
+}
+
 /// Randomly zeroes elements in training mode; draws from its own seeded generator.
 public final class Dropout: Module {
   public let p: Float

@@ -3,48 +3,6 @@
 import NN
 import TensorCore
 
-/// A named group of child modules with no computation of its own (a `nn.Module` that only holds
-/// children), so parameter paths such as `attention.self.query.weight` match the libraries'.
-final class ModuleGroup: Module {
-  init(_ children: [(String, Module)]) {
-    super.init()
-    for (name, m) in children { registerModule(name, m) }
-  }
-}
-
-/// Projections of one input (q, k, v) whose weights and biases are views into one fused buffer,
-/// so inference runs them as a single GEMM with no copying, while each stays a separate
-/// parameter (`q_proj.weight`, ...) for loading, saving and training.
-struct FusedProjections {
-  let layers: [Linear]
-  let weight: Tensor, bias: Tensor
-
-  init(count: Int, inFeatures: Int, outFeatures: Int, generator: Generator) throws {
-    let bound = 1 / Float(inFeatures).squareRoot()
-    let weight = Tensor.rand([count * outFeatures, inFeatures], low: -bound, high: bound, generator: generator)
-    let bias = Tensor.rand([count * outFeatures], low: -bound, high: bound, generator: generator)
-    (self.weight, self.bias) = (weight, bias)
-    layers = try (0..<count).map { i in
-      try Linear(
-        weight: weight.narrow(0, start: i * outFeatures, length: outFeatures),
-        bias: bias.narrow(0, start: i * outFeatures, length: outFeatures))
-    }
-  }
-
-  /// Each projection of x, as views of one [..., count·out] result. With autograd the fused
-  /// weight is rebuilt from the parameters, so gradients reach each of them.
-  func callAsFunction(_ x: Tensor) throws -> [Tensor] {
-    let recording = GradMode.isEnabled && layers.contains { $0.weight.requiresGrad || ($0.bias?.requiresGrad ?? false) }
-    let fused =
-      recording
-      ? try Tensor.linear(x, weight: Tensor.cat(layers.map(\.weight), axis: 0), bias: Tensor.cat(layers.compactMap(\.bias), axis: 0))
-      : try Tensor.linear(x, weight: weight, bias: bias)
-    return try layers.enumerated().map { i, layer in
-      try fused.narrow(fused.rank - 1, start: i * layer.outFeatures, length: layer.outFeatures)
-    }
-  }
-}
-
 enum TransformerParts {
   /// Multi-head attention of already projected q, k, v [B, L, H·d] with an additive mask.
   static func attend(_ q: Tensor, _ k: Tensor, _ v: Tensor, heads: Int, mask: Tensor?, causal: Bool = false) throws -> Tensor {

@@ -1,0 +1,85 @@
+// ResnetBlock: diffusers' ResnetBlock2D, Downsample2D and Upsample2D with their parameter names.
+
+import NN
+import TensorCore
+
+/// GroupNorm → SiLU → conv1 → + time projection → GroupNorm → SiLU → conv2, plus a 1x1 shortcut
+/// when the channel count changes; the sum is divided by `outputScale` (diffusers' defaults:
+/// `resnet_time_scale_shift = "default"`, dropout inactive in eval).
+public final class ResnetBlock2D: Module {
+  public let inChannels: Int, outChannels: Int
+  let norm1: GroupNorm, conv1: Conv2d, timeProjection: Linear, norm2: GroupNorm, conv2: Conv2d
+  let shortcut: Conv2d?
+  let outputScale: Float
+
+  public init(
+    inChannels: Int, outChannels: Int, timeChannels: Int, groups: Int, eps: Float, outputScale: Float = 1,
+    generator: Generator
+  ) throws {
+    for (c, what) in [(inChannels, "input"), (outChannels, "output")] where groups <= 0 || c % groups != 0 {
+      throw DiffusionError("ResnetBlock2D: \(what) channels \(c) are not divisible by norm_num_groups \(groups)")
+    }
+    (self.inChannels, self.outChannels, self.outputScale) = (inChannels, outChannels, outputScale)
+    norm1 = try GroupNorm(groups: groups, channels: inChannels, eps: eps)
+    conv1 = try Conv2d(inChannels, outChannels, kernel: 3, padding: 1, generator: generator)
+    timeProjection = try Linear(timeChannels, outChannels, generator: generator)
+    norm2 = try GroupNorm(groups: groups, channels: outChannels, eps: eps)
+    conv2 = try Conv2d(outChannels, outChannels, kernel: 3, padding: 1, generator: generator)
+    shortcut = inChannels == outChannels ? nil : try Conv2d(inChannels, outChannels, kernel: 1, generator: generator)
+    super.init()
+    registerModule("norm1", norm1)
+    registerModule("conv1", conv1)
+    registerModule("time_emb_proj", timeProjection)
+    registerModule("norm2", norm2)
+    registerModule("conv2", conv2)
+    if let shortcut { registerModule("conv_shortcut", shortcut) }
+  }
+
+  public override var summary: String { "ResnetBlock2D(\(inChannels) -> \(outChannels))" }
+
+  /// x [B, in, H, W], temb [B, timeChannels] -> [B, out, H, W].
+  public func forward(_ x: Tensor, temb: Tensor) throws -> Tensor {
+    var h = try conv1(norm1(x).silu())
+    let t = try timeProjection(temb.silu())
+    h = try h + t.reshape([t.shape[0], t.shape[1], 1, 1])
+    h = try conv2(norm2(h).silu())
+    let skip = try shortcut.map { try $0(x) } ?? x
+    let sum = try skip + h
+    return outputScale == 1 ? sum : try sum.scaled(1 / outputScale)
+  }
+}
+
+/// A stride-2 3x3 convolution (`downsamplers.0.conv`); with padding 0 diffusers pads right/bottom by one first.
+public final class Downsample2D: Module {
+  let conv: Conv2d
+  let padding: Int
+
+  public init(channels: Int, padding: Int, generator: Generator) throws {
+    self.padding = padding
+    conv = try Conv2d(channels, channels, kernel: 3, stride: 2, padding: padding, generator: generator)
+    super.init()
+    registerModule("conv", conv)
+  }
+
+  public override func forward(_ x: Tensor) throws -> Tensor {
+    try conv(padding == 0 ? x.pad([0, 1, 0, 1]) : x)
+  }
+}
+
+/// Nearest-neighbour 2x upsampling (or to an explicit size) followed by a 3x3 convolution (`upsamplers.0.conv`).
+public final class Upsample2D: Module {
+  let conv: Conv2d
+
+  public init(channels: Int, generator: Generator) throws {
+    conv = try Conv2d(channels, channels, kernel: 3, padding: 1, generator: generator)
+    super.init()
+    registerModule("conv", conv)
+  }
+
+  public func forward(_ x: Tensor, size: (Int, Int)? = nil) throws -> Tensor {
+    let up = try size.map { try x.interpolate(size: $0, mode: .nearest) } ?? x.interpolate(scale: 2, mode: .nearest)
+    return try conv(up)
+  }
+
+  public override func forward(_ x: Tensor) throws -> Tensor { try forward(x, size: nil) }
+}

@@ -1,0 +1,82 @@
+// Transformer2D: diffusers' BasicTransformerBlock and Transformer2DModel (continuous input, conv or linear projections).
+
+import NN
+import TensorCore
+
+/// LayerNorm → self-attention, LayerNorm → cross-attention, LayerNorm → GEGLU feed-forward,
+/// each added to its input (`norm_type = "layer_norm"`).
+public final class BasicTransformerBlock: Module {
+  let norm1: LayerNorm, attn1: CrossAttention, norm2: LayerNorm, attn2: CrossAttention, norm3: LayerNorm
+  let ff: GEGLUFeedForward
+
+  public init(dim: Int, heads: Int, headDim: Int, contextDim: Int, generator: Generator) throws {
+    norm1 = try LayerNorm(dim, eps: 1e-5)
+    attn1 = try CrossAttention(queryDim: dim, contextDim: nil, heads: heads, headDim: headDim, generator: generator)
+    norm2 = try LayerNorm(dim, eps: 1e-5)
+    attn2 = try CrossAttention(queryDim: dim, contextDim: contextDim, heads: heads, headDim: headDim, generator: generator)
+    norm3 = try LayerNorm(dim, eps: 1e-5)
+    ff = try GEGLUFeedForward(dim: dim, inner: dim * 4, generator: generator)
+    super.init()
+    for (name, m) in [("norm1", norm1), ("attn1", attn1), ("norm2", norm2), ("attn2", attn2), ("norm3", norm3), ("ff", ff)] as [(String, Module)] {
+      registerModule(name, m)
+    }
+  }
+
+  /// x [B, L, dim], context [B, Lk, contextDim], contextMask additive [B, 1, 1, Lk] or nil.
+  public func forward(_ x: Tensor, context: Tensor, contextMask: Tensor?) throws -> Tensor {
+    var h = try attn1.forward(norm1(x), context: nil) + x
+    h = try attn2.forward(norm2(h), context: context, mask: contextMask) + h
+    return try ff(norm3(h)) + h
+  }
+}
+
+/// GroupNorm, `proj_in` (1x1 conv, or Linear on the flattened tokens with
+/// `use_linear_projection`), transformer blocks over the H·W tokens, `proj_out`, plus the input.
+public final class Transformer2DModel: Module {
+  public let channels: Int, heads: Int, linearProjection: Bool
+  let norm: GroupNorm
+  let projIn: Module, projOut: Module
+  let blocks: [BasicTransformerBlock]
+
+  public init(
+    channels: Int, heads: Int, contextDim: Int, layers: Int, groups: Int, linearProjection: Bool, generator: Generator
+  ) throws {
+    guard heads > 0, channels % heads == 0 else {
+      throw DiffusionError("Transformer2DModel: \(channels) channels are not divisible by \(heads) heads")
+    }
+    guard groups > 0, channels % groups == 0 else {
+      throw DiffusionError("Transformer2DModel: \(channels) channels are not divisible by norm_num_groups \(groups)")
+    }
+    (self.channels, self.heads, self.linearProjection) = (channels, heads, linearProjection)
+    norm = try GroupNorm(groups: groups, channels: channels, eps: 1e-6)
+    if linearProjection {
+      projIn = try Linear(channels, channels, generator: generator)
+      projOut = try Linear(channels, channels, generator: generator)
+    } else {
+      projIn = try Conv2d(channels, channels, kernel: 1, generator: generator)
+      projOut = try Conv2d(channels, channels, kernel: 1, generator: generator)
+    }
+    blocks = try (0..<layers).map { _ in
+      try BasicTransformerBlock(dim: channels, heads: heads, headDim: channels / heads, contextDim: contextDim, generator: generator)
+    }
+    super.init()
+    registerModule("norm", norm)
+    registerModule("proj_in", projIn)
+    registerModule("transformer_blocks", ModuleList(blocks))
+    registerModule("proj_out", projOut)
+  }
+
+  public override var summary: String { "Transformer2DModel(\(channels) channels, \(heads) heads, \(blocks.count) blocks)" }
+
+  /// x [B, C, H, W] attends to context [B, Lk, contextDim]; returns [B, C, H, W].
+  public func forward(_ x: Tensor, context: Tensor, contextMask: Tensor?) throws -> Tensor {
+    let (b, c, hgt, wid) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    let tokens = { (t: Tensor) in try t.permute([0, 2, 3, 1]).reshape([b, hgt * wid, c]) }
+    let image = { (t: Tensor) in try t.reshape([b, hgt, wid, c]).permute([0, 3, 1, 2]) }
+    var h = try norm(x)
+    h = linearProjection ? try projIn(tokens(h)) : try tokens(projIn(h))
+    for block in blocks { h = try block.forward(h, context: context, contextMask: contextMask) }
+    h = linearProjection ? try image(projOut(h)) : try projOut(image(h).contiguous())
+    return try h + x
+  }
+}

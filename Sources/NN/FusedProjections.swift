@@ -1,0 +1,44 @@
+// FusedProjections: several Linear layers over one input whose parameters are views into one buffer.
+
+import TensorCore
+
+/// Projections of one input (q, k, v) whose weights and biases are views into one fused buffer,
+/// so inference runs them as a single GEMM with no copying, while each stays a separate
+/// parameter (`to_q.weight`, ...) for loading, saving and training.
+public struct FusedProjections {
+  /// The individual layers (register these under their library names).
+  public let layers: [Linear]
+  let weight: Tensor, bias: Tensor?
+
+  /// `count` layers `inFeatures -> outFeatures` with PyTorch's Linear initialisation.
+  public init(count: Int, inFeatures: Int, outFeatures: Int, bias: Bool = true, generator: Generator) throws {
+    guard count > 0, inFeatures > 0, outFeatures > 0 else {
+      throw ModuleError.argument("FusedProjections: \(count) x (\(inFeatures) -> \(outFeatures)) must be positive")
+    }
+    let bound = 1 / Float(inFeatures).squareRoot()
+    let weight = Tensor.rand([count * outFeatures, inFeatures], low: -bound, high: bound, generator: generator)
+    let fusedBias = bias ? Tensor.rand([count * outFeatures], low: -bound, high: bound, generator: generator) : nil
+    (self.weight, self.bias) = (weight, fusedBias)
+    layers = try (0..<count).map { i in
+      try Linear(
+        weight: weight.narrow(0, start: i * outFeatures, length: outFeatures),
+        bias: fusedBias?.narrow(0, start: i * outFeatures, length: outFeatures))
+    }
+  }
+
+  /// Each projection of x, as views of one [..., count·out] result. With autograd the fused
+  /// weight is rebuilt from the parameters, so gradients reach each of them.
+  public func callAsFunction(_ x: Tensor) throws -> [Tensor] {
+    let recording = GradMode.isEnabled && layers.contains { $0.weight.requiresGrad || ($0.bias?.requiresGrad ?? false) }
+    let fused: Tensor
+    if recording {
+      let b = bias == nil ? nil : try Tensor.cat(layers.compactMap(\.bias), axis: 0)
+      fused = try Tensor.linear(x, weight: Tensor.cat(layers.map(\.weight), axis: 0), bias: b)
+    } else {
+      fused = try Tensor.linear(x, weight: weight, bias: bias)
+    }
+    return try layers.enumerated().map { i, layer in
+      try fused.narrow(fused.rank - 1, start: i * layer.outFeatures, length: layer.outFeatures)
+    }
+  }
+}
