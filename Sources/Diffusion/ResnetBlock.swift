@@ -4,16 +4,16 @@ import NN
 import TensorCore
 
 /// GroupNorm → SiLU → conv1 → + time projection → GroupNorm → SiLU → conv2, plus a 1x1 shortcut
-/// when the channel count changes; the sum is divided by `outputScale` (diffusers' defaults:
+/// when the channel count changes (no time projection in the VAE); the sum is divided by `outputScale` (diffusers' defaults:
 /// `resnet_time_scale_shift = "default"`, dropout inactive in eval).
 public final class ResnetBlock2D: Module {
   public let inChannels: Int, outChannels: Int
-  let norm1: GroupNorm, conv1: Conv2d, timeProjection: Linear, norm2: GroupNorm, conv2: Conv2d
+  let norm1: GroupNorm, conv1: Conv2d, timeProjection: Linear?, norm2: GroupNorm, conv2: Conv2d
   let shortcut: Conv2d?
   let outputScale: Float
 
   public init(
-    inChannels: Int, outChannels: Int, timeChannels: Int, groups: Int, eps: Float, outputScale: Float = 1,
+    inChannels: Int, outChannels: Int, timeChannels: Int?, groups: Int, eps: Float, outputScale: Float = 1,
     generator: Generator
   ) throws {
     for (c, what) in [(inChannels, "input"), (outChannels, "output")] where groups <= 0 || c % groups != 0 {
@@ -22,14 +22,14 @@ public final class ResnetBlock2D: Module {
     (self.inChannels, self.outChannels, self.outputScale) = (inChannels, outChannels, outputScale)
     norm1 = try GroupNorm(groups: groups, channels: inChannels, eps: eps)
     conv1 = try Conv2d(inChannels, outChannels, kernel: 3, padding: 1, generator: generator)
-    timeProjection = try Linear(timeChannels, outChannels, generator: generator)
+    timeProjection = try timeChannels.map { try Linear($0, outChannels, generator: generator) }
     norm2 = try GroupNorm(groups: groups, channels: outChannels, eps: eps)
     conv2 = try Conv2d(outChannels, outChannels, kernel: 3, padding: 1, generator: generator)
     shortcut = inChannels == outChannels ? nil : try Conv2d(inChannels, outChannels, kernel: 1, generator: generator)
     super.init()
     registerModule("norm1", norm1)
     registerModule("conv1", conv1)
-    registerModule("time_emb_proj", timeProjection)
+    if let timeProjection { registerModule("time_emb_proj", timeProjection) }
     registerModule("norm2", norm2)
     registerModule("conv2", conv2)
     if let shortcut { registerModule("conv_shortcut", shortcut) }
@@ -37,11 +37,15 @@ public final class ResnetBlock2D: Module {
 
   public override var summary: String { "ResnetBlock2D(\(inChannels) -> \(outChannels))" }
 
-  /// x [B, in, H, W], temb [B, timeChannels] -> [B, out, H, W].
-  public func forward(_ x: Tensor, temb: Tensor) throws -> Tensor {
+  public override func forward(_ x: Tensor) throws -> Tensor { try forward(x, temb: nil) }
+
+  /// x [B, in, H, W], temb [B, timeChannels] (nil for the VAE's blocks) -> [B, out, H, W].
+  public func forward(_ x: Tensor, temb: Tensor?) throws -> Tensor {
     var h = try conv1(norm1(x).silu())
-    let t = try timeProjection(temb.silu())
-    h = try h + t.reshape([t.shape[0], t.shape[1], 1, 1])
+    if let timeProjection, let temb {
+      let t = try timeProjection(temb.silu())
+      h = try h + t.reshape([t.shape[0], t.shape[1], 1, 1])
+    }
     h = try conv2(norm2(h).silu())
     let skip = try shortcut.map { try $0(x) } ?? x
     let sum = try skip + h
