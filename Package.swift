@@ -41,7 +41,7 @@ let package = Package(
     .target(name: "Text", dependencies: ["TensorCore", "NN", "Formats"]),
     .target(name: "Diffusion", dependencies: ["TensorCore", "NN", "Formats", "Text"]),
     .target(name: "Script", swiftSettings: interpreterFlags),
-    .target(name: "Bindings", dependencies: ["Script", "TensorCore", "NN", "Formats", "Text"]),
+    .target(name: "Bindings", dependencies: ["Script", "TensorCore", "NN", "Formats", "Text", "Diffusion"]),
     .target(name: "REPL", dependencies: ["Script", "Bindings", "CLibEdit", "TensorCore"]),
     .executableTarget(
       name: "aptp",

@@ -1,6 +1,7 @@
 // Bindings: installs the native modules (tensor, nn, optim) and types into an interpreter, and
 // turns native errors into script diagnostics with the callee's name.
 
+import Diffusion
 import Formats
 import NN
 import Script
@@ -19,6 +20,10 @@ public final class BindingContext {
     name: "SentenceEncoder", doc: "A sentence-transformers model: prompts -> vectors (the router's z).")
   public let tokenizerType = NativeType(name: "Tokenizer", doc: "A WordPiece or CLIP BPE tokenizer: text -> token ids.")
   public let clipEncoderType = NativeType(name: "CLIPTextEncoder", doc: "A CLIP text encoder: token ids -> token states.")
+  public let unetType = NativeType(name: "UNet", doc: "A UNet2DConditionModel: unet(sample, t, context) -> noise (or v) prediction.")
+  public let vaeType = NativeType(name: "VAE", doc: "An AutoencoderKL: encode(images) -> latent distribution, decode(latents) -> images.")
+  public let schedulerType = NativeType(name: "Scheduler", doc: "A diffusion noise scheduler (DDIM, DDPM, PNDM, Euler).")
+  public let pipelineType = NativeType(name: "Pipeline", doc: "A text-to-image pipeline: generate(prompts, ...) -> images.")
   public init() {}
 }
 
@@ -33,10 +38,11 @@ public enum Bindings {
     configureModuleType(ctx)
     configureOptimizerType(ctx)
     configureTextTypes(ctx)
+    configureDiffusionTypes(ctx)
     let modules: [(String, MapRef)] = [
       ("tensor", tensorModule(ctx)), ("nn", nnModule(ctx)), ("optim", optimModule(ctx)),
       ("st", safetensorsModule(ctx)), ("image", imageModule(ctx)), ("yaml", configModule(format: "YAML")),
-      ("json", configModule(format: "JSON")), ("text", textModule(ctx)),
+      ("json", configModule(format: "JSON")), ("text", textModule(ctx)), ("diffusion", diffusionModule(ctx)),
     ]
     for (name, m) in modules {
       interp.nativeModules[name] = .map(m)
@@ -68,6 +74,8 @@ func native(
     } catch let e as FormatError {
       throw Diagnostic(.io, e.description)
     } catch let e as TextError {
+      throw Diagnostic(e.file == nil ? .value : .io, e.description)
+    } catch let e as DiffusionError {
       throw Diagnostic(e.file == nil ? .value : .io, e.description)
     } catch let e as CheckpointMismatch {
       throw Diagnostic(.io, e.description)

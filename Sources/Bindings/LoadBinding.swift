@@ -1,5 +1,6 @@
 // LoadBinding: the global `load(path)` — opens whatever a path holds as the matching script object.
 
+import Diffusion
 import Formats
 import Script
 import Text
@@ -8,7 +9,7 @@ import Text
 /// safetensors, YAML/JSON and images through the `st`, `yaml`/`json` and `image` modules.
 func installLoad(_ interp: Interpreter, _ ctx: BindingContext) {
   interp.define("load", .function(native("load", [p("path")],
-    doc: "Opens a path as what it holds: sentence-transformers folder -> SentenceEncoder, text_encoder/ -> CLIPTextEncoder, tokenizer folder -> Tokenizer, .safetensors -> map of tensors, .yaml/.json -> config, .png/.jpg -> image tensor.") { a in
+    doc: "Opens a path as what it holds: diffusers pipeline -> Pipeline, unet/ -> UNet, vae/ -> VAE, scheduler/ -> Scheduler, sentence-transformers folder -> SentenceEncoder, text_encoder/ -> CLIPTextEncoder, tokenizer folder -> Tokenizer, .safetensors -> map of tensors, .yaml/.json -> config, .png/.jpg -> image tensor.") { a in
     let path = try a.string(0)
     let lower = path.lowercased()
     func viaModule(_ module: String) throws -> Value {
@@ -40,7 +41,17 @@ private func loadFolder(_ path: String, _ ctx: BindingContext) throws -> Value {
   case .tokenizer:
     if fileExists(path + "/merges.txt") { return ctx.wrap(tokenizer: try CLIPTokenizer.load(folder: path)) }
     return ctx.wrap(tokenizer: try WordPieceTokenizer.load(folder: path))
-  case .safetensorsFile, .unknown, .diffusersModel, .diffusersPipeline, .scheduler:
-    throw Diagnostic(.value, "\(path): load() cannot open a \(d.kind.rawValue) yet (describe(path) shows what it holds)")
+  case .diffusersPipeline:
+    return ctx.wrap(pipeline: try TextToImagePipeline.load(folder: path))
+  case .diffusersModel:
+    switch d.className {
+    case "UNet2DConditionModel"?: return ctx.wrap(unet: try UNet2DConditionModel.load(folder: path))
+    case "AutoencoderKL"?: return ctx.wrap(vae: try AutoencoderKL.load(folder: path))
+    default: throw Diagnostic(.value, "\(path): diffusers model \(d.className ?? "?") is not supported by load() (UNet2DConditionModel, AutoencoderKL)")
+    }
+  case .scheduler:
+    return ctx.wrap(scheduler: try Schedulers.load(path))
+  case .safetensorsFile, .unknown:
+    throw Diagnostic(.value, "\(path): load() cannot open a \(d.kind.rawValue) (describe(path) shows what it holds)")
   }
 }

@@ -33,13 +33,20 @@ func moduleTree(_ m: Module, name: String = "", depth: Int = 0) -> String {
 
 func configureModuleType(_ ctx: BindingContext) {
   let t = ctx.moduleType
-  t.describe = { o in
-    guard let m = o.payload as? Module else { return "<Module>" }
-    return "\(m.summary) [\(m.parameterCount) params]"
-  }
+  installModuleBehaviour(on: t, ctx)
   t.call = native("forward", [p("x")], doc: "Runs the layer on an input tensor.") { a in
     guard case .native(let o)? = a.receiver, let m = o.payload as? Module else { return .null }
     return ctx.wrap(try m.forward(try a.tensor(0, ctx)))
+  }
+}
+
+/// What every Module-backed type offers: children and parameters as members, indexing,
+/// parameters()/state()/load_state()/summary()/train()/eval(). Types whose call takes more than
+/// one input (UNet, VAE) install this and set their own `call`.
+func installModuleBehaviour(on t: NativeType, _ ctx: BindingContext) {
+  t.describe = { o in
+    guard let m = o.payload as? Module else { return "<Module>" }
+    return "\(m.summary) [\(m.parameterCount) params]"
   }
   t.dynamicMember = { o, name in
     guard let m = o.payload as? Module else { return nil }

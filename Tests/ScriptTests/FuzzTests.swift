@@ -31,9 +31,9 @@ final class FuzzTests: XCTestCase {
     var out: [String] = []
     let e = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)
     while let u = e?.nextObject() as? URL {
-      // The text cases load tokenizer and model files (~0.4 s each in debug builds), which would
+      // The text and diffusion cases load model files (~0.4 s each in debug builds), which would
       // take most of the fuzzing budget without exercising the language any further.
-      if u.pathExtension == "aptp" && u.deletingLastPathComponent().lastPathComponent != "text" {
+      if u.pathExtension == "aptp" && !["text", "diffusion"].contains(u.deletingLastPathComponent().lastPathComponent) {
         out.append(try String(contentsOf: u, encoding: .utf8))
       }
     }

@@ -73,4 +73,5 @@ final class GoldenScriptTests: XCTestCase {
   func testTensor() throws { try runFolder("tensor", prepare: withBindings) }
   func testFormats() throws { try runFolder("formats", prepare: withBindings) }
   func testText() throws { try runFolder("text", prepare: withBindings) }
+  func testDiffusion() throws { try runFolder("diffusion", prepare: withBindings) }
 }
