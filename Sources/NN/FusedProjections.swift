@@ -26,17 +26,13 @@ public struct FusedProjections {
     }
   }
 
-  /// Each projection of x, as views of one [..., count·out] result. With autograd the fused
-  /// weight is rebuilt from the parameters, so gradients reach each of them.
+  /// Each projection of x: views of one [..., count·out] GEMM result when no gradient is
+  /// recorded; with autograd, separate layers (slices of a fused result would each send a
+  /// full-width zero-padded gradient back).
   public func callAsFunction(_ x: Tensor) throws -> [Tensor] {
     let recording = GradMode.isEnabled && layers.contains { $0.weight.requiresGrad || ($0.bias?.requiresGrad ?? false) }
-    let fused: Tensor
-    if recording {
-      let b = bias == nil ? nil : try Tensor.cat(layers.compactMap(\.bias), axis: 0)
-      fused = try Tensor.linear(x, weight: Tensor.cat(layers.map(\.weight), axis: 0), bias: b)
-    } else {
-      fused = try Tensor.linear(x, weight: weight, bias: bias)
-    }
+    if recording || x.requiresGrad && GradMode.isEnabled { return try layers.map { try $0(x) } }
+    let fused = try Tensor.linear(x, weight: weight, bias: bias)
     return try layers.enumerated().map { i, layer in
       try fused.narrow(fused.rank - 1, start: i * layer.outFeatures, length: layer.outFeatures)
     }

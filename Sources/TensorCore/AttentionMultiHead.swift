@@ -58,7 +58,11 @@ extension Tensor {
       o: HeadRows(headsPerBatch: heads, batchStride: lq * heads * dv, headStride: dv, rowStride: heads * dv))
     let lse = Tensor(shape: [plan.heads, lq], zeroed: false)
     withExtendedLifetime((q, k, v, expandedMask)) {
-      attentionForwardBlocked(plan, q.data, k.data, v.data, out.data, lse.data, layout: layout)
+      if plan.fitsSmallHeadKernel {
+        attentionForwardSmallHead(plan, q.data, k.data, v.data, out.data, lse.data, layout: layout)
+      } else {
+        attentionForwardBlocked(plan, q.data, k.data, v.data, out.data, lse.data, layout: layout)
+      }
     }
     return out
   }

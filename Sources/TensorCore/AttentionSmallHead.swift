@@ -1,9 +1,9 @@
-// AttentionSmallHead: register-tiled attention forward for small heads (d <= 16, dv 8 or 16), no sgemm.
+// AttentionSmallHead: register-tiled attention forward for small heads (d <= 16, dv <= 16), no sgemm.
 
 extension AttentionPlan {
   /// Whether the register-tiled kernel handles this shape. At these head sizes sgemm spends most
   /// of its time packing operands and the score passes dominate, so a fused kernel wins.
-  var fitsSmallHeadKernel: Bool { d <= 16 && (dv == 8 || dv == 16) }
+  var fitsSmallHeadKernel: Bool { d <= 16 && dv <= 16 && dv > 0 }
 }
 
 /// Scores of a tile of 4 query rows against keys 0 ..< keys (a multiple of 16): s[r * ldk + j] =
@@ -124,35 +124,42 @@ func smallHeadTileValues16(
 extension Tensor {
   /// Forward for small heads: tasks are (head, 64 query rows); per tile of 4 query rows, the
   /// scores against all visible keys go to an L1-resident buffer, get the unnormalised row softmax,
-  /// and are contracted with V in registers. Kᵀ of the current head is kept per thread.
+  /// and are contracted with V in registers. Kᵀ and V (zero-padded to 8 or 16 columns) of the
+  /// current head are packed per thread, so any row layout (contiguous heads, or heads inside
+  /// [B, L, H·d] rows) and any dv up to 16 work.
   static func attentionForwardSmallHead(
     _ p: AttentionPlan, _ q: UnsafeMutablePointer<Float>, _ k: UnsafeMutablePointer<Float>,
-    _ v: UnsafeMutablePointer<Float>, _ o: UnsafeMutablePointer<Float>, _ lse: UnsafeMutablePointer<Float>
+    _ v: UnsafeMutablePointer<Float>, _ o: UnsafeMutablePointer<Float>, _ lse: UnsafeMutablePointer<Float>,
+    layout: HeadLayouts? = nil
   ) {
+    let l = layout ?? HeadLayouts(contiguous: p)
     let ldk = Swift.max(16, (p.lk + 15) / 16 * 16)
+    let dvPad = p.dv <= 8 ? 8 : 16
+    let dotValues = p.dv <= 8
     let rowsPerTask = 64
     let chunks = (p.lq + rowsPerTask - 1) / rowsPerTask
     let tasks = p.heads * chunks
     Parallel.perWorker(tasks) { worker, workers in
       let kt = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, p.d) * ldk)
+      // V packed per head: [lk, dvPad] rows for the broadcast form, Vᵀ [dv, ldk] for the dot form.
+      let vp = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(Swift.max(1, p.lk) * dvPad, p.dv * ldk))
       let s = UnsafeMutablePointer<Float>.allocate(capacity: 4 * ldk)
       let qs = UnsafeMutablePointer<Float>.allocate(capacity: 64)
+      let tile = UnsafeMutablePointer<Float>.allocate(capacity: 4 * dvPad)
       defer {
         kt.deallocate()
+        vp.deallocate()
         s.deallocate()
         qs.deallocate()
+        tile.deallocate()
       }
+      vp.update(repeating: 0, count: Swift.max(Swift.max(1, p.lk) * dvPad, p.dv * ldk))
       var currentHead = -1
       var t = worker
       while t < tasks {
         let h = t / chunks, chunk0 = (t % chunks) * rowsPerTask
         if h != currentHead {
-          let kh = k + h * p.lk * p.d
-          for c in 0..<p.d {
-            let dst = kt + c * ldk
-            for j in 0..<p.lk { dst[j] = kh[j * p.d + c] }
-            (dst + p.lk).update(repeating: 0, count: ldk - p.lk)
-          }
+          packHead(p, l, h, k, v, kt: kt, ldk: ldk, vp: vp, dvPad: dvPad, transposeV: dotValues)
           currentHead = h
         }
         let chunkEnd = Swift.min(p.lq, chunk0 + rowsPerTask)
@@ -160,27 +167,69 @@ extension Tensor {
         while row0 < chunkEnd {
           let rows = Swift.min(4, chunkEnd - row0), keys = p.visibleKeys(row0: row0, rows: rows)
           for r in 0..<4 {
-            let src = q + (h * p.lq + row0 + Swift.min(r, rows - 1)) * p.d
+            let src = q + l.q.base(h) + (row0 + Swift.min(r, rows - 1)) * l.q.rowStride
             for c in 0..<p.d { qs[r * 16 + c] = src[c] * p.log2Scale }
           }
           smallHeadTileScores(qs, kt, ldk: ldk, d: p.d, s, keys: (keys + 15) / 16 * 16)
           p.applyMask(s, ld: ldk, keys: keys, head: h, row0: row0, rows: rows)
           var scale = SIMD4<Float>()
           for r in 0..<rows {
-            let (l, inv) = softmaxRowUnnormalized(s + r * ldk, keys)
-            lse[h * p.lq + row0 + r] = l
+            let (logSum, inv) = softmaxRowUnnormalized(s + r * ldk, keys)
+            lse[h * p.lq + row0 + r] = logSum
             scale[r] = inv
           }
-          let out = o + (h * p.lq + row0) * p.dv
-          if p.dv == 8 {
-            smallHeadTileValues8(s, lds: ldk, v + h * p.lk * 8, keys: keys, out, scale, rows: rows)
+          if dotValues {
+            let keys8 = (keys + 7) / 8 * 8
+            for r in 0..<rows { (s + r * ldk + keys).update(repeating: 0, count: keys8 - keys) }
+            let out = o + l.o.base(h) + row0 * l.o.rowStride
+            var c0 = 0
+            while c0 < p.dv {
+              smallHeadTileValuesDot(
+                s, lds: ldk, vp, ldv: ldk, firstChannel: c0, channels: p.dv, keys8: keys8, out, ldo: l.o.rowStride, scale, rows: rows)
+              c0 += 4
+            }
+            row0 += rows
+            continue
+          }
+          let direct = dvPad == p.dv && l.o.rowStride == p.dv
+          let out = direct ? o + l.o.base(h) + row0 * p.dv : tile
+          if dvPad == 8 {
+            smallHeadTileValues8(s, lds: ldk, vp, keys: keys, out, scale, rows: rows)
           } else {
-            smallHeadTileValues16(s, lds: ldk, v + h * p.lk * 16, keys: keys, out, scale, rows: rows)
+            smallHeadTileValues16(s, lds: ldk, vp, keys: keys, out, scale, rows: rows)
+          }
+          if !direct {
+            for r in 0..<rows {
+              (o + l.o.base(h) + (row0 + r) * l.o.rowStride).update(from: tile + r * dvPad, count: p.dv)
+            }
           }
           row0 += rows
         }
         t += workers
       }
+    }
+  }
+
+  /// Packs head h's Kᵀ into kt [d, ldk] (zero beyond the keys) and V into vp: [lk, dvPad] rows,
+  /// or Vᵀ [dv, ldk] (zero beyond the keys) with `transposeV`.
+  @inline(__always)
+  static func packHead(
+    _ p: AttentionPlan, _ l: HeadLayouts, _ h: Int, _ k: UnsafeMutablePointer<Float>, _ v: UnsafeMutablePointer<Float>,
+    kt: UnsafeMutablePointer<Float>, ldk: Int, vp: UnsafeMutablePointer<Float>, dvPad: Int, transposeV: Bool
+  ) {
+    let kh = k + l.k.base(h), vh = v + l.v.base(h)
+    for c in 0..<p.d {
+      let dst = kt + c * ldk
+      for j in 0..<p.lk { dst[j] = kh[j * l.k.rowStride + c] }
+      (dst + p.lk).update(repeating: 0, count: ldk - p.lk)
+    }
+    if transposeV {
+      for c in 0..<p.dv {
+        let dst = vp + c * ldk
+        for j in 0..<p.lk { dst[j] = vh[j * l.v.rowStride + c] }
+      }
+    } else {
+      for j in 0..<p.lk { (vp + j * dvPad).update(from: vh + j * l.v.rowStride, count: p.dv) }
     }
   }
 }
