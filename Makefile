@@ -1,7 +1,7 @@
 # The project's front door: `make demo` runs the main job, `make test` runs the tests.
 # Both install what they need first (tools/setup.sh is idempotent).
 
-.PHONY: setup demo test bench bench-text
+.PHONY: setup demo test bench bench-text bench-unet
 
 setup:
 	@./tools/setup.sh
@@ -21,3 +21,8 @@ bench: setup
 bench-text: setup
 	swift build -c release --product aptp-bench
 	.build/release/aptp-bench text
+
+bench-unet: setup
+	swift build -c release --product aptp-bench
+	.build/release/aptp-bench unet
+	.build/release/aptp-bench memory
