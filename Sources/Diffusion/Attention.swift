@@ -44,8 +44,8 @@ public final class CrossAttention: Module {
   }
 
   /// x [B, L, queryDim], context [B, Lk, contextDim] (ignored for self-attention), additive mask
-  /// broadcastable to [B, heads, L, Lk].
-  public func forward(_ x: Tensor, context: Tensor?, mask: Tensor? = nil) throws -> Tensor {
+  /// broadcastable to [B, heads, L, Lk]; `headGate` [B, heads] multiplies each head's q, k and v.
+  public func forward(_ x: Tensor, context: Tensor?, mask: Tensor? = nil, headGate: Tensor? = nil) throws -> Tensor {
     let q: Tensor, k: Tensor, v: Tensor
     if let selfProjections {
       let p = try selfProjections(x)
@@ -58,7 +58,9 @@ public final class CrossAttention: Module {
     } else {
       throw DiffusionError("attention has no projections")
     }
-    return try out(Tensor.multiHeadAttention(q, k, v, heads: heads, mask: mask))
+    guard let headGate else { return try out(Tensor.multiHeadAttention(q, k, v, heads: heads, mask: mask)) }
+    let gate = try GateOps.expand(headGate, channels: heads * headDim, batch: x.shape[0]).unsqueeze(1)
+    return try out(Tensor.multiHeadAttention(q * gate, k * gate, v * gate, heads: heads, mask: mask))
   }
 }
 
@@ -78,9 +80,19 @@ public final class GEGLUFeedForward: Module {
 
   public override var summary: String { "GEGLU FeedForward(\(dim) -> \(inner) -> \(dim))" }
 
-  public override func forward(_ x: Tensor) throws -> Tensor {
-    let halves = try proj(x).chunk(2, axis: -1)
-    return try outProj(halves[0] * halves[1].gelu())
+  public override func forward(_ x: Tensor) throws -> Tensor { try forward(x, gate: nil) }
+
+  /// `gate` [B, groups] multiplies both halves of the projection (value and gate) group-wise.
+  public func forward(_ x: Tensor, gate: Tensor?) throws -> Tensor { try outProj(activations(x, gate: gate)) }
+
+  /// The GEGLU output before `net.2`: value · gelu(gate), both halves gated group-wise.
+  public func activations(_ x: Tensor, gate: Tensor?) throws -> Tensor {
+    var halves = try proj(x).chunk(2, axis: -1)
+    if let gate {
+      let mask = try GateOps.expand(gate, channels: inner, batch: x.shape[0]).unsqueeze(1)
+      halves = try halves.map { try $0 * mask }
+    }
+    return try halves[0] * halves[1].gelu()
   }
 }
 

@@ -8,6 +8,8 @@ import TensorCore
 /// `resnet_time_scale_shift = "default"`, dropout inactive in eval).
 public final class ResnetBlock2D: Module {
   public let inChannels: Int, outChannels: Int
+  /// Channel groups of norm2: the width gate's granularity.
+  public var groups: Int { norm2.groups }
   let norm1: GroupNorm, conv1: Conv2d, timeProjection: Linear?, norm2: GroupNorm, conv2: Conv2d
   let shortcut: Conv2d?
   let outputScale: Float
@@ -40,11 +42,16 @@ public final class ResnetBlock2D: Module {
   public override func forward(_ x: Tensor) throws -> Tensor { try forward(x, temb: nil) }
 
   /// x [B, in, H, W], temb [B, timeChannels] (nil for the VAE's blocks) -> [B, out, H, W].
-  public func forward(_ x: Tensor, temb: Tensor?) throws -> Tensor {
+  /// `widthGate` [B, groups] multiplies channel groups before norm2 (APTP's resnet width gate).
+  public func forward(_ x: Tensor, temb: Tensor?, widthGate: Tensor? = nil) throws -> Tensor {
     var h = try conv1(norm1(x).silu())
     if let timeProjection, let temb {
       let t = try timeProjection(temb.silu())
       h = try h + t.reshape([t.shape[0], t.shape[1], 1, 1])
+    }
+    if let widthGate {
+      let mask = try GateOps.expand(widthGate, channels: outChannels, batch: h.shape[0])
+      h = try h * mask.reshape([h.shape[0], outChannels, 1, 1])
     }
     h = try conv2(norm2(h).silu())
     let skip = try shortcut.map { try $0(x) } ?? x

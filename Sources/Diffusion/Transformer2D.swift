@@ -23,10 +23,10 @@ public final class BasicTransformerBlock: Module {
   }
 
   /// x [B, L, dim], context [B, Lk, contextDim], contextMask additive [B, 1, 1, Lk] or nil.
-  public func forward(_ x: Tensor, context: Tensor, contextMask: Tensor?) throws -> Tensor {
-    var h = try attn1.forward(norm1(x), context: nil) + x
-    h = try attn2.forward(norm2(h), context: context, mask: contextMask) + h
-    return try ff(norm3(h)) + h
+  public func forward(_ x: Tensor, context: Tensor, contextMask: Tensor?, gates: TransformerGates? = nil) throws -> Tensor {
+    var h = try attn1.forward(norm1(x), context: nil, headGate: gates?.attn1) + x
+    h = try attn2.forward(norm2(h), context: context, mask: contextMask, headGate: gates?.attn2) + h
+    return try ff.forward(norm3(h), gate: gates?.ff) + h
   }
 }
 
@@ -34,6 +34,10 @@ public final class BasicTransformerBlock: Module {
 /// `use_linear_projection`), transformer blocks over the H·W tokens, `proj_out`, plus the input.
 public final class Transformer2DModel: Module {
   public let channels: Int, heads: Int, linearProjection: Bool
+  /// Groups of the GEGLU inner width the feed-forward gate uses, set by whoever gates this model.
+  public var feedForwardInner: Int { blocks.first?.ff.inner ?? 4 * channels }
+  /// Transformer blocks inside (1 in every Stable Diffusion config).
+  public var depth: Int { blocks.count }
   let norm: GroupNorm
   let projIn: Module, projOut: Module
   let blocks: [BasicTransformerBlock]
@@ -68,15 +72,16 @@ public final class Transformer2DModel: Module {
 
   public override var summary: String { "Transformer2DModel(\(channels) channels, \(heads) heads, \(blocks.count) blocks)" }
 
-  /// x [B, C, H, W] attends to context [B, Lk, contextDim]; returns [B, C, H, W].
-  public func forward(_ x: Tensor, context: Tensor, contextMask: Tensor?) throws -> Tensor {
+  /// x [B, C, H, W] attends to context [B, Lk, contextDim]; returns [B, C, H, W]. With gates, the
+  /// heads and feed-forward groups of every block are gated and `depth` mixes output and input.
+  public func forward(_ x: Tensor, context: Tensor, contextMask: Tensor?, gates: TransformerGates? = nil) throws -> Tensor {
     let (b, c, hgt, wid) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
     let tokens = { (t: Tensor) in try t.permute([0, 2, 3, 1]).reshape([b, hgt * wid, c]) }
     let image = { (t: Tensor) in try t.reshape([b, hgt, wid, c]).permute([0, 3, 1, 2]) }
     var h = try norm(x)
     h = linearProjection ? try projIn(tokens(h)) : try tokens(projIn(h))
-    for block in blocks { h = try block.forward(h, context: context, contextMask: contextMask) }
+    for block in blocks { h = try block.forward(h, context: context, contextMask: contextMask, gates: gates) }
     h = linearProjection ? try image(projOut(h)) : try projOut(image(h).contiguous())
-    return try h + x
+    return try GateOps.mix(x, h + x, depth: gates?.depth)
   }
 }

@@ -101,14 +101,15 @@ public final class UNet2DConditionModel: Module {
   /// one for all) given `context` [B, L, cross_attention_dim]. `contextMask` [B, L] (1 = keep)
   /// hides padding tokens from cross-attention like diffusers' `encoder_attention_mask`.
   public func forward(
-    _ sample: Tensor, timesteps: [Float], context: Tensor, contextMask: Tensor? = nil, intermediates: Bool = false
+    _ sample: Tensor, timesteps: [Float], context: Tensor, contextMask: Tensor? = nil, intermediates: Bool = false,
+    gates: UNetGates? = nil
   ) throws -> UNetOutput {
     try checkInputs(sample, timesteps: timesteps, context: context, contextMask: contextMask)
     var inter: [String: Tensor] = [:]
     let b = sample.shape[0]
     let tProj = timeProjection(timesteps.count == 1 ? Array(repeating: timesteps[0], count: b) : timesteps)
     let temb = try timeLinear2(timeLinear1(tProj).silu())
-    let c = BlockContext(temb: temb, context: context, contextMask: try contextMask.map(Self.additiveMask))
+    let c = BlockContext(temb: temb, context: context, contextMask: try contextMask.map(Self.additiveMask), gates: gates)
     var h = try convIn(config.centerInputSample ? sample.scaled(2) - 1 : sample)
     if intermediates { inter.merge(["time_proj": tProj, "time_embedding": temb, "conv_in": h]) { a, _ in a } }
     var skips = [h]

@@ -27,13 +27,25 @@ public struct BlockContext {
   public let temb: Tensor
   public let context: Tensor
   public let contextMask: Tensor?
+  public let gates: UNetGates?
+
+  /// Runs a resnet with its width gate, then mixes with `identity` by its depth gate.
+  func resnet(_ r: ResnetBlock2D, _ input: Tensor, identity: Tensor) throws -> Tensor {
+    let g = gates?.resnet(r)
+    return try GateOps.mix(identity, r.forward(input, temb: temb, widthGate: g?.width), depth: g?.depth)
+  }
+
+  func transformer(_ t: Transformer2DModel, _ h: Tensor) throws -> Tensor {
+    try t.forward(h, context: context, contextMask: contextMask, gates: gates?.transformer(t))
+  }
 }
 
 /// `CrossAttnDownBlock2D` (with attentions) or `DownBlock2D`: resnets (each followed by its
 /// transformer), then an optional stride-2 downsampler. Returns every intermediate as a skip.
 public final class UNetDownBlock: Module {
   public let kind: String
-  let resnets: [ResnetBlock2D], attentions: [Transformer2DModel], downsampler: Downsample2D?
+  public let resnets: [ResnetBlock2D], attentions: [Transformer2DModel]
+  let downsampler: Downsample2D?
 
   init(kind: String, layers: Int, inChannels: Int, outChannels: Int, downsample: Bool, padding: Int, _ s: BlockSettings) throws {
     self.kind = kind
@@ -52,8 +64,8 @@ public final class UNetDownBlock: Module {
     var h = x
     var skips: [Tensor] = []
     for (i, resnet) in resnets.enumerated() {
-      h = try resnet.forward(h, temb: c.temb)
-      if i < attentions.count { h = try attentions[i].forward(h, context: c.context, contextMask: c.contextMask) }
+      h = try c.resnet(resnet, h, identity: h)
+      if i < attentions.count { h = try c.transformer(attentions[i], h) }
       skips.append(h)
     }
     if let downsampler {
@@ -66,7 +78,7 @@ public final class UNetDownBlock: Module {
 
 /// `UNetMidBlock2DCrossAttn`: resnet, then (transformer, resnet) pairs.
 public final class UNetMidBlock: Module {
-  let resnets: [ResnetBlock2D], attentions: [Transformer2DModel]
+  public let resnets: [ResnetBlock2D], attentions: [Transformer2DModel]
 
   init(channels: Int, layers: Int = 1, scale: Float, _ s: BlockSettings) throws {
     resnets = try (0...layers).map { _ in try s.resnet(channels, channels, scale: scale) }
@@ -79,10 +91,10 @@ public final class UNetMidBlock: Module {
   public override var summary: String { "UNetMidBlock2DCrossAttn" }
 
   func forward(_ x: Tensor, _ c: BlockContext) throws -> Tensor {
-    var h = try resnets[0].forward(x, temb: c.temb)
+    var h = try c.resnet(resnets[0], x, identity: x)
     for (attention, resnet) in zip(attentions, resnets.dropFirst()) {
-      h = try attention.forward(h, context: c.context, contextMask: c.contextMask)
-      h = try resnet.forward(h, temb: c.temb)
+      h = try c.transformer(attention, h)
+      h = try c.resnet(resnet, h, identity: h)
     }
     return h
   }
@@ -92,7 +104,8 @@ public final class UNetMidBlock: Module {
 /// concatenated with one skip (last first), then an optional 2x upsampler.
 public final class UNetUpBlock: Module {
   public let kind: String
-  let resnets: [ResnetBlock2D], attentions: [Transformer2DModel], upsampler: Upsample2D?
+  public let resnets: [ResnetBlock2D], attentions: [Transformer2DModel]
+  let upsampler: Upsample2D?
 
   init(
     kind: String, layers: Int, inChannels: Int, outChannels: Int, previousChannels: Int, upsample: Bool, _ s: BlockSettings
@@ -117,8 +130,9 @@ public final class UNetUpBlock: Module {
   func forward(_ x: Tensor, skips: [Tensor], upsampleTo size: (Int, Int)?, _ c: BlockContext) throws -> Tensor {
     var h = x
     for (i, resnet) in resnets.enumerated() {
-      h = try resnet.forward(Tensor.cat([h, skips[skips.count - 1 - i]], axis: 1), temb: c.temb)
-      if i < attentions.count { h = try attentions[i].forward(h, context: c.context, contextMask: c.contextMask) }
+      // A dropped (depth-gated) resnet passes on the running state; its skip is consumed.
+      h = try c.resnet(resnet, Tensor.cat([h, skips[skips.count - 1 - i]], axis: 1), identity: h)
+      if i < attentions.count { h = try c.transformer(attentions[i], h) }
     }
     if let upsampler { h = try upsampler.forward(h, size: size) }
     return h
