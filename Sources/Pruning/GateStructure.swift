@@ -64,6 +64,20 @@ public struct GateStructure: Sendable, Equatable {
     self.init(pending: builder.pending)
   }
 
+  /// A structure given as the reference's `get_structure()` lists: widths per entry (one value:
+  /// a resnet; three: a transformer) and 0/1 depth flags per entry.
+  public init(widths: [[Int]], depth: [Int]) throws {
+    guard widths.count == depth.count, !widths.isEmpty else {
+      throw PruningError("structure needs one depth flag per width entry (\(widths.count) widths, \(depth.count) flags)")
+    }
+    guard widths.allSatisfy({ ($0.count == 1 || $0.count == 3) && $0.allSatisfy { $0 > 0 } }), depth.allSatisfy({ $0 == 0 || $0 == 1 }) else {
+      throw PruningError("structure entries must have 1 (resnet) or 3 (transformer) positive widths and 0/1 depth flags")
+    }
+    self.init(pending: zip(widths, depth).enumerated().map { i, e in
+      (e.0.count == 1 ? .resnet : .transformer, "entry.\(i)", e.0, e.1 == 1)
+    })
+  }
+
   private init(pending: [(GateEntry.Kind, String, [Int], Bool)]) {
     var entries: [GateEntry] = []
     var offset = 0
