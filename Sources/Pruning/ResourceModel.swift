@@ -10,6 +10,8 @@ public struct EntryMACs: Sendable {
   /// For a resnet: [conv1 + time_emb_proj + norm2 + conv2]; for a transformer: [attn1, attn2, ff].
   public let prunableParts: [Double]
   public let total: Double
+  /// The resnet's three SiLUs, which the op counter counts and the per-block bookkeeping leaves out.
+  public var activations: Double = 0
   public var prunable: Double { prunableParts.reduce(0, +) }
 }
 
@@ -27,6 +29,8 @@ public struct ResourceModel: Sendable {
   public var prunableFull: Double {
     zip(structure.entries, entries).reduce(0) { $0 + ($1.0.depthGated ? $1.1.total : $1.1.prunable) }
   }
+  /// What the reference's op counter reports: `total` plus the resnets' SiLUs.
+  public var opCounterTotal: Double { total + entries.reduce(0) { $0 + $1.activations } }
   /// The prunable MACs alone.
   public var prunable: Double { entries.reduce(0) { $0 + $1.prunable } }
 
@@ -122,7 +126,8 @@ struct MACCounter {
     let prunable = conv(cin, cout, kernel: 3, positions: p) + linear(timeChannels, cout, rows: 1) + groupNorm(cout, p)
       + conv(cout, cout, kernel: 3, positions: p)
     let extra = groupNorm(cin, p) + (cin == cout ? 0 : conv(cin, cout, kernel: 1, positions: p))
-    return EntryMACs(prunableParts: [prunable], total: prunable + extra)
+    let silu = Double(2 * (cin * p + timeChannels + cout * p))
+    return EntryMACs(prunableParts: [prunable], total: prunable + extra, activations: silu)
   }
 
   /// attn1 + attn2 + ff prunable; GroupNorm, proj_in/out and three LayerNorms besides. The core
