@@ -24,7 +24,9 @@ public struct GateEntry: Sendable, Equatable {
 
 /// The canonical layout of the architecture vector (aptp-reference §3.4): down blocks, mid block,
 /// up blocks; inside a block all resnets, then all transformers; all width groups first (each
-/// contiguous), then one column per depth gate in the same order.
+/// contiguous), then one column per depth gate in the same order. Depth gates sit on the last
+/// resnet and the last transformer of every down and up block, except on a resnet that changes
+/// the channel count (possible with one layer per block; Stable Diffusion has none).
 public struct GateStructure: Sendable, Equatable {
   public let entries: [GateEntry]
   public let sumWidth: Int
@@ -53,13 +55,21 @@ public struct GateStructure: Sendable, Equatable {
     var builder = Builder(groups: groups, ffGateWidth: ffGateWidth)
     for i in 0..<n {
       let cross = c.downBlockTypes[i].hasPrefix("CrossAttn")
-      try builder.block("down_blocks.\(i)", channels: c.blockOutChannels[i], resnets: layers[i], transformers: cross ? layers[i] : 0, heads: heads[i], depth: true)
+      let input = i == 0 ? c.blockOutChannels[0] : c.blockOutChannels[i - 1]
+      try builder.block(
+        "down_blocks.\(i)", channels: c.blockOutChannels[i], resnets: layers[i], transformers: cross ? layers[i] : 0, heads: heads[i],
+        depth: true, lastResnetInput: layers[i] == 1 ? input : c.blockOutChannels[i])
     }
-    try builder.block("mid_block", channels: c.blockOutChannels[n - 1], resnets: 2, transformers: 1, heads: heads[n - 1], depth: false)
+    try builder.block(
+      "mid_block", channels: c.blockOutChannels[n - 1], resnets: 2, transformers: 1, heads: heads[n - 1], depth: false,
+      lastResnetInput: c.blockOutChannels[n - 1])
     let rc = Array(c.blockOutChannels.reversed()), rh = Array(heads.reversed()), rl = Array(layers.reversed())
     for i in 0..<n {
       let cross = c.upBlockTypes[i].hasPrefix("CrossAttn")
-      try builder.block("up_blocks.\(i)", channels: rc[i], resnets: rl[i] + 1, transformers: cross ? rl[i] + 1 : 0, heads: rh[i], depth: true)
+      let previous = i == 0 ? rc[0] : rc[i - 1]
+      try builder.block(
+        "up_blocks.\(i)", channels: rc[i], resnets: rl[i] + 1, transformers: cross ? rl[i] + 1 : 0, heads: rh[i], depth: true,
+        lastResnetInput: rl[i] == 0 ? previous : rc[i])
     }
     self.init(pending: builder.pending)
   }
@@ -115,9 +125,14 @@ public struct GateStructure: Sendable, Equatable {
     let groups: Int, ffGateWidth: Int
     var pending: [(GateEntry.Kind, String, [Int], Bool)] = []
 
-    mutating func block(_ name: String, channels: Int, resnets: Int, transformers: Int, heads: Int, depth: Bool) throws {
+    /// `lastResnetInput`: the channels of the identity the last resnet would fall back to; a
+    /// resnet that changes the channel count cannot be skipped, so it gets no depth gate.
+    mutating func block(
+      _ name: String, channels: Int, resnets: Int, transformers: Int, heads: Int, depth: Bool, lastResnetInput: Int
+    ) throws {
       guard channels % groups == 0 else { throw PruningError("\(name): \(channels) channels are not divisible by \(groups) groups") }
-      for j in 0..<resnets { pending.append((.resnet, "\(name).resnets.\(j)", [groups], depth && j == resnets - 1)) }
+      let skippable = lastResnetInput == channels
+      for j in 0..<resnets { pending.append((.resnet, "\(name).resnets.\(j)", [groups], depth && skippable && j == resnets - 1)) }
       guard transformers > 0 else { return }
       guard heads > 0, channels % heads == 0 else { throw PruningError("\(name): \(channels) channels are not divisible by \(heads) heads") }
       guard ffGateWidth > 0, (4 * channels) % ffGateWidth == 0 else {

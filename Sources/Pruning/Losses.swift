@@ -61,8 +61,14 @@ public enum PruningLosses {
     return try total / Float(student.count)
   }
 
-  /// −std(R) (unbiased) over the batch.
-  public static func std(_ ratios: Tensor) throws -> Tensor { try ratios.std().neg() }
+  /// −std(R) (unbiased) over the batch. When every ratio is the same the value is 0 and so is
+  /// the gradient (torch's 0/0 gradient there is NaN, which the reference survives only by
+  /// skipping such batches).
+  public static func std(_ ratios: Tensor) throws -> Tensor {
+    let values = ratios.toArray()
+    guard values.count > 1, let first = values.first, values.contains(where: { $0 != first }) else { return Tensor.scalar(0) }
+    return try ratios.std().neg()
+  }
 
   /// 1 − max_b R_b.
   public static func max(_ ratios: Tensor) throws -> Tensor { try 1 - ratios.max() }
