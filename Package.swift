@@ -42,7 +42,7 @@ let package = Package(
     .target(name: "Diffusion", dependencies: ["TensorCore", "NN", "Formats", "Text"]),
     .target(name: "Pruning", dependencies: ["TensorCore", "NN", "Formats", "Text", "Diffusion"]),
     .target(name: "Script", swiftSettings: interpreterFlags),
-    .target(name: "Bindings", dependencies: ["Script", "TensorCore", "NN", "Formats", "Text", "Diffusion"]),
+    .target(name: "Bindings", dependencies: ["Script", "TensorCore", "NN", "Formats", "Text", "Diffusion", "Pruning"]),
     .target(name: "REPL", dependencies: ["Script", "Bindings", "CLibEdit", "TensorCore"]),
     .executableTarget(
       name: "aptp",

@@ -4,6 +4,7 @@
 import Diffusion
 import Formats
 import NN
+import Pruning
 import Script
 import TensorCore
 import Text
@@ -24,6 +25,8 @@ public final class BindingContext {
   public let vaeType = NativeType(name: "VAE", doc: "An AutoencoderKL: encode(images) -> latent distribution, decode(latents) -> images.")
   public let schedulerType = NativeType(name: "Scheduler", doc: "A diffusion noise scheduler (DDIM, DDPM, PNDM, Euler).")
   public let pipelineType = NativeType(name: "Pipeline", doc: "A text-to-image pipeline: generate(prompts, ...) -> images.")
+  public let trainerType = NativeType(name: "PruningTrainer", doc: "An APTP pruning run: step(batch), save(dir), resume(dir).")
+  public let routerType = NativeType(name: "Router", doc: "An APTP prompt router: route(embeddings) -> experts and codes.")
   public init() {}
 }
 
@@ -39,10 +42,11 @@ public enum Bindings {
     configureOptimizerType(ctx)
     configureTextTypes(ctx)
     configureDiffusionTypes(ctx)
+    configurePruningTypes(ctx)
     let modules: [(String, MapRef)] = [
       ("tensor", tensorModule(ctx)), ("nn", nnModule(ctx)), ("optim", optimModule(ctx)),
       ("st", safetensorsModule(ctx)), ("image", imageModule(ctx)), ("yaml", configModule(format: "YAML")),
-      ("json", configModule(format: "JSON")), ("text", textModule(ctx)), ("diffusion", diffusionModule(ctx)),
+      ("json", configModule(format: "JSON")), ("text", textModule(ctx)), ("diffusion", diffusionModule(ctx)), ("pruning", pruningModule(ctx)),
     ]
     for (name, m) in modules {
       interp.nativeModules[name] = .map(m)
@@ -76,6 +80,8 @@ func native(
     } catch let e as TextError {
       throw Diagnostic(e.file == nil ? .value : .io, e.description)
     } catch let e as DiffusionError {
+      throw Diagnostic(e.file == nil ? .value : .io, e.description)
+    } catch let e as PruningError {
       throw Diagnostic(e.file == nil ? .value : .io, e.description)
     } catch let e as CheckpointMismatch {
       throw Diagnostic(.io, e.description)

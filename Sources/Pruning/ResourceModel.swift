@@ -34,6 +34,13 @@ public struct ResourceModel: Sendable {
   /// The prunable MACs alone.
   public var prunable: Double { entries.reduce(0) { $0 + $1.prunable } }
 
+  /// A model from counts computed earlier (e.g. stored with a router).
+  public init(structure: GateStructure, entries: [EntryMACs], ungated: Double) {
+    self.structure = structure
+    self.entries = entries
+    self.ungated = ungated
+  }
+
   /// Counts for `config` at latents of `height` x `width` with `tokens` context tokens.
   public init(config c: UNet2DConditionConfig, structure: GateStructure, height: Int, width: Int, tokens: Int) throws {
     guard height > 0, width > 0, tokens > 0 else { throw PruningError("MACs need a positive latent size and token count") }
@@ -81,6 +88,28 @@ public struct ResourceModel: Sendable {
   public func prunableTarget(_ p: Double) throws -> Double {
     guard p > 0, p <= 1 else { throw PruningError("pruning_target must be in (0, 1], got \(p)") }
     return 1 - (1 - p) * total / prunableFull
+  }
+
+  /// Current prunable MACs of each row of hard or soft codes, in Double (for reports; no gradient).
+  public func currentPrunable(_ codes: Tensor) throws -> [Double] {
+    guard codes.rank == 2, codes.shape[1] == structure.length else {
+      throw PruningError("architecture vectors must be [batch, \(structure.length)], got \(codes.shape)")
+    }
+    let values = codes.toArray(), d = structure.length
+    return (0..<codes.shape[0]).map { row in
+      let v = values[(row * d)..<((row + 1) * d)].map { $0 >= 0.5 ? 1.0 : 0.0 }
+      var sum = 0.0
+      for (entry, macs) in zip(structure.entries, entries) {
+        var column = entry.widthOffset, current = 0.0
+        for (width, part) in zip(entry.widths, macs.prunableParts) {
+          current += part * v[column..<(column + width)].reduce(0, +) / Double(width)
+          column += width
+        }
+        if let dc = entry.depthColumn { current = (current + macs.total - macs.prunable) * v[dc] }
+        sum += current
+      }
+      return sum
+    }
   }
 
   /// Per-sample resource ratios [B] = current prunable MACs / P_full, from architecture vectors

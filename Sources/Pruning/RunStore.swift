@@ -58,7 +58,64 @@ extension PruningTrainer {
       "codes": String(router.codeCount), "temperature": String(r.temperature), "base": String(r.base),
       "prompt_dim": String(predictor.inputDim), "single_architecture": String(config.singleArchitecture),
       "optimal_transport": String(router.optimalTransport),
+      "entry_macs": JSONWriter.render(
+        .list(resources.entries.map { .map(ConfigMap([("prunable", .list($0.prunableParts.map { .double($0) })), ("total", .double($0.total))])) }),
+        pretty: false),
+      "ungated_macs": String(resources.ungated),
     ]
     try Safetensors.save(payloads, metadata: metadata, to: path)
+  }
+}
+
+/// What routing needs, read back from `router.safetensors`: the predictor, the router and the
+/// MAC model of the pruned UNet at its training resolution.
+public struct RouterBundle {
+  public let predictor: ArchitecturePredictor
+  public let router: ArchitectureRouter
+  public let resources: ResourceModel
+
+  /// Rebuilds the predictor and router from the metadata and loads their weights.
+  public static func load(_ path: String) throws -> RouterBundle {
+    let file = try SafetensorsCheckpoint.open(path)
+    let meta = file.metadata
+    func json(_ key: String) throws -> ConfigValue {
+      guard let text = meta[key]?.stringValue else { throw PruningError(file: path, "metadata lacks '\(key)' (not an APTP router file)") }
+      return try JSONParser.parse(text, file: path)
+    }
+    func number(_ key: String) throws -> Double {
+      guard let text = meta[key]?.stringValue, let v = Double(text) else { throw PruningError(file: path, "metadata lacks a number '\(key)'") }
+      return v
+    }
+    guard meta["format"]?.stringValue == "aptp-router-1" else { throw PruningError(file: path, "not an APTP router file (format \(meta["format"]?.stringValue ?? "missing"))") }
+    let widths = try json("widths").listValue?.map { $0.listValue?.compactMap(\.intValue) ?? [] } ?? []
+    let depth = try json("depth").listValue?.compactMap(\.intValue) ?? []
+    let structure = try GateStructure(widths: widths, depth: depth)
+    let order = try json("depth_order").listValue?.compactMap(\.intValue)
+    var relaxation = try GateRelaxation(structure: structure, depthOrder: order)
+    relaxation.temperature = Float(try number("temperature"))
+    relaxation.base = Float(try number("base"))
+    let predictor = try ArchitecturePredictor(
+      structure: structure, inputDim: Int(try number("prompt_dim")), single: meta["single_architecture"]?.stringValue == "true")
+    let router = try ArchitectureRouter(relaxation: relaxation, codes: Int(try number("codes")))
+    router.optimalTransport = meta["optimal_transport"]?.stringValue != "false"
+    try predictor.load(from: file, key: { $0.hasPrefix("hypernet.") ? String($0.dropFirst(9)) : nil })
+    try router.load(from: file, key: { $0.hasPrefix("quantizer.") ? String($0.dropFirst(10)) : nil })
+    let entries = try json("entry_macs").listValue?.map { e -> EntryMACs in
+      guard let m = e.mapValue, let parts = m["prunable"]?.listValue?.compactMap(\.doubleValue), let total = m["total"]?.doubleValue else {
+        throw PruningError(file: path, "entry_macs entries need prunable and total")
+      }
+      return EntryMACs(prunableParts: parts, total: total)
+    } ?? []
+    guard entries.count == structure.entries.count else {
+      throw PruningError(file: path, "entry_macs lists \(entries.count) entries for \(structure.entries.count) gated sub-blocks")
+    }
+    let resources = ResourceModel(structure: structure, entries: entries, ungated: try number("ungated_macs"))
+    return RouterBundle(predictor: predictor, router: router, resources: resources)
+  }
+
+  /// Routes prompt embeddings [B, D]: the expert, its hard code and its MACs ratio (of P_full), and the scores.
+  public func route(_ embeddings: Tensor) throws -> (routing: Routing, ratios: [Float]) {
+    let routing = try GradMode.noGrad { try router.route(try predictor(embeddings).expand([embeddings.shape[0], router.relaxation.structure.length])) }
+    return (routing, try resources.currentPrunable(routing.codes).map { Float($0 / resources.prunableFull) })
   }
 }

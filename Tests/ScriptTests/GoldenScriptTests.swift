@@ -74,4 +74,5 @@ final class GoldenScriptTests: XCTestCase {
   func testFormats() throws { try runFolder("formats", prepare: withBindings) }
   func testText() throws { try runFolder("text", prepare: withBindings) }
   func testDiffusion() throws { try runFolder("diffusion", prepare: withBindings) }
+  func testPruning() throws { try runFolder("pruning", prepare: withBindings) }
 }
