@@ -1,0 +1,108 @@
+// DiffusionTrainer: training a UNet on (samples, context) with the scheduler's noise — v or ε target, Min-SNR weights, AdamW, resumable.
+
+import Foundation
+import Formats
+import NN
+import TensorCore
+
+/// Settings of a diffusion training run.
+public struct DiffusionTrainingConfig: Sendable {
+  public var learningRate: Float = 1e-4
+  public var weightDecay: Float = 0.01
+  public var warmupSteps = 200
+  /// Min-SNR-γ loss weighting (nil: plain MSE).
+  public var snrGamma: Float? = 5
+  /// Gradient clipping by global norm (nil: none).
+  public var clipNorm: Float? = 1
+  public var seed: UInt64 = 0
+  public init() {}
+}
+
+/// Trains a UNet to predict the scheduler's target (ε or v) from noised samples and a
+/// cross-attention context. The randomness of step n is a pure function of (seed, n), and
+/// `save`/`resume` keep the weights, AdamW state and step, so a resumed run equals an
+/// uninterrupted one.
+public final class DiffusionTrainer {
+  public let unet: UNet2DConditionModel
+  public let scheduler: NoiseSchedule
+  public let config: DiffusionTrainingConfig
+  public let optimizer: Adam
+  public private(set) var step = 0
+
+  public init(unet: UNet2DConditionModel, scheduler: NoiseSchedule, config: DiffusionTrainingConfig) {
+    self.unet = unet
+    self.scheduler = scheduler
+    self.config = config
+    unet.train()
+    for p in unet.parameters() { p.requiresGrad = true }
+    optimizer = Adam.adamW(groups: [ParamGroup(params: unet.parameters(), lr: config.learningRate, weightDecay: config.weightDecay)])
+  }
+
+  func generator(_ n: Int) -> Generator { Generator(seed: config.seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(n) &* 0x94D0_49BB_1331_11EB &+ 7) }
+
+  /// One step on clean samples [B, C, H, W] (in [-1, 1] or latents) and context [B, L, D]; returns the loss.
+  @discardableResult
+  public func train(samples: Tensor, context: Tensor, contextMask: Tensor? = nil) throws -> Float {
+    let g = generator(step)
+    let b = samples.shape[0]
+    let timesteps = (0..<b).map { _ in Float(Int(g.next() % UInt64(scheduler.trainSteps))) }
+    let noise = Tensor.randn(samples.shape, generator: g)
+    let noisy = try scheduler.addNoise(samples, noise: noise, timesteps: timesteps)
+    let v = scheduler.config.predictionType == "v_prediction"
+    let target = v ? try scheduler.velocity(samples, noise: noise, timesteps: timesteps) : noise
+    let prediction = try unet.forward(noisy, timesteps: timesteps, context: context, contextMask: contextMask).sample
+    let snr = try scheduler.snr(timesteps)
+    let weights: [Float] = snr.map { s in
+      guard let gamma = config.snrGamma else { return 1 }
+      let e = v ? s + 1 : s
+      return Swift.min(e, gamma) / e
+    }
+    let perSample = try (prediction - target).pow(2).mean(axes: Array(1..<prediction.rank))
+    let loss = try (perSample * Tensor.from(weights, shape: [b])).mean()
+    optimizer.groups[0].lr = config.learningRate * LRSchedule.constantWithWarmup(warmup: config.warmupSteps).factor(step)
+    optimizer.zeroGrad()
+    try loss.backward()
+    if let clip = config.clipNorm { clipGradNorm(unet.parameters(), maxNorm: clip) }
+    let value = try loss.item()
+    if value.isFinite { try optimizer.step() }
+    optimizer.zeroGrad()
+    step += 1
+    return value
+  }
+
+  /// Writes `unet/` (config.json + diffusion_pytorch_model.safetensors, loadable by diffusers) and
+  /// `trainer.safetensors` (AdamW state, step) into `folder`, each atomically.
+  public func save(in folder: String) throws {
+    try FileManager.default.createDirectory(atPath: folder + "/unet", withIntermediateDirectories: true)
+    try unet.save(folder: folder + "/unet")
+    let state = try optimizer.stateTensors().sorted { $0.key < $1.key }.map {
+      try TensorPayload(name: $0.key, shape: $0.value.shape, floats: $0.value.toArray())
+    }
+    try Safetensors.save(state, metadata: ["step": String(step), "optimizer_steps": String(optimizer.stepCount)], to: folder + "/trainer.safetensors")
+  }
+
+  /// Restores what `save` wrote.
+  public func resume(from folder: String) throws {
+    let path = folder + "/trainer.safetensors"
+    guard fileExists(path) else { throw DiffusionError(file: folder, "no trainer.safetensors to resume from") }
+    try unet.load(from: try SafetensorsCheckpoint.open(folder + "/unet"))
+    let file = try SafetensorsCheckpoint.open(path)
+    guard let s = file.metadata["step"]?.stringValue.flatMap(Int.init), let o = file.metadata["optimizer_steps"]?.stringValue.flatMap(Int.init) else {
+      throw DiffusionError(file: path, "metadata lacks step / optimizer_steps")
+    }
+    var state: [String: Tensor] = [:]
+    for r in file.records { state[r.name] = try Tensor.reading(r) }
+    try optimizer.loadStateTensors(state, stepCount: o)
+    step = s
+  }
+}
+
+extension UNet2DConditionModel {
+  /// Saves the model as a diffusers folder: `config.json` and `diffusion_pytorch_model.safetensors`.
+  public func save(folder: String, dtype: SafetensorsDType = .f32) throws {
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let payloads = try state().map { try TensorPayload(name: $0.0, shape: $0.1.shape, floats: $0.1.toArray(), as: dtype) }
+    try Safetensors.save(payloads, metadata: ["format": "pt"], to: folder + "/diffusion_pytorch_model.safetensors")
+    try AtomicFile.write(to: folder + "/config.json", bytes: Array(JSONWriter.render(config.configValue).utf8))
+  }
+}
