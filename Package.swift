@@ -43,7 +43,7 @@ let package = Package(
     .target(name: "Pruning", dependencies: ["TensorCore", "NN", "Formats", "Text", "Diffusion"]),
     .target(name: "Datasets", dependencies: ["TensorCore", "Formats"]),
     .target(name: "Script", swiftSettings: interpreterFlags),
-    .target(name: "Bindings", dependencies: ["Script", "TensorCore", "NN", "Formats", "Text", "Diffusion", "Pruning"]),
+    .target(name: "Bindings", dependencies: ["Script", "TensorCore", "NN", "Formats", "Text", "Diffusion", "Pruning", "Datasets"]),
     .target(name: "REPL", dependencies: ["Script", "Bindings", "CLibEdit", "TensorCore"]),
     .executableTarget(
       name: "aptp",

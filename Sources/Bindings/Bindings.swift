@@ -1,6 +1,7 @@
 // Bindings: installs the native modules (tensor, nn, optim) and types into an interpreter, and
 // turns native errors into script diagnostics with the callee's name.
 
+import Datasets
 import Diffusion
 import Formats
 import NN
@@ -25,6 +26,8 @@ public final class BindingContext {
   public let vaeType = NativeType(name: "VAE", doc: "An AutoencoderKL: encode(images) -> latent distribution, decode(latents) -> images.")
   public let schedulerType = NativeType(name: "Scheduler", doc: "A diffusion noise scheduler (DDIM, DDPM, PNDM, Euler).")
   public let pipelineType = NativeType(name: "Pipeline", doc: "A text-to-image pipeline: generate(prompts, ...) -> images.")
+  public let diffusionTrainerType = NativeType(name: "DiffusionTrainer", doc: "Trains a UNet: step(samples, context, mask), save(dir), resume(dir).")
+  public let shapesType = NativeType(name: "ShapesWorld", doc: "The built-in captioned shapes dataset.")
   public let trainerType = NativeType(name: "PruningTrainer", doc: "An APTP pruning run: step(batch), save(dir), resume(dir).")
   public let routerType = NativeType(name: "Router", doc: "An APTP prompt router: route(embeddings) -> experts and codes.")
   public init() {}
@@ -43,10 +46,11 @@ public enum Bindings {
     configureTextTypes(ctx)
     configureDiffusionTypes(ctx)
     configurePruningTypes(ctx)
+    configureDataTypes(ctx)
     let modules: [(String, MapRef)] = [
       ("tensor", tensorModule(ctx)), ("nn", nnModule(ctx)), ("optim", optimModule(ctx)),
       ("st", safetensorsModule(ctx)), ("image", imageModule(ctx)), ("yaml", configModule(format: "YAML")),
-      ("json", configModule(format: "JSON")), ("text", textModule(ctx)), ("diffusion", diffusionModule(ctx)), ("pruning", pruningModule(ctx)),
+      ("json", configModule(format: "JSON")), ("text", textModule(ctx)), ("diffusion", diffusionModule(ctx)), ("pruning", pruningModule(ctx)), ("data", dataModule(ctx)),
     ]
     for (name, m) in modules {
       interp.nativeModules[name] = .map(m)
@@ -83,6 +87,8 @@ func native(
       throw Diagnostic(e.file == nil ? .value : .io, e.description)
     } catch let e as PruningError {
       throw Diagnostic(e.file == nil ? .value : .io, e.description)
+    } catch let e as DatasetError {
+      throw Diagnostic(.value, e.description)
     } catch let e as CheckpointMismatch {
       throw Diagnostic(.io, e.description)
     }

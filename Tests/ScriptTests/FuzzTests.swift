@@ -33,7 +33,7 @@ final class FuzzTests: XCTestCase {
     while let u = e?.nextObject() as? URL {
       // The text and diffusion cases load model files (~0.4 s each in debug builds), which would
       // take most of the fuzzing budget without exercising the language any further.
-      if u.pathExtension == "aptp" && !["text", "diffusion", "pruning"].contains(u.deletingLastPathComponent().lastPathComponent) {
+      if u.pathExtension == "aptp" && !["text", "diffusion", "pruning", "data"].contains(u.deletingLastPathComponent().lastPathComponent) {
         out.append(try String(contentsOf: u, encoding: .utf8))
       }
     }

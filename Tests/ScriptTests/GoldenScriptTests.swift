@@ -75,4 +75,5 @@ final class GoldenScriptTests: XCTestCase {
   func testText() throws { try runFolder("text", prepare: withBindings) }
   func testDiffusion() throws { try runFolder("diffusion", prepare: withBindings) }
   func testPruning() throws { try runFolder("pruning", prepare: withBindings) }
+  func testData() throws { try runFolder("data", prepare: withBindings) }
 }

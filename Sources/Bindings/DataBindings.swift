@@ -1,0 +1,71 @@
+// DataBindings: the `data` module (the shapes world) and the diffusion trainer type.
+
+import Datasets
+import Diffusion
+import Formats
+import Script
+import TensorCore
+
+func dataModule(_ ctx: BindingContext) -> MapRef {
+  let m = MapRef()
+  def(m, "shapes", [p("seed", .number(0)), p("resolution", .number(32)), p("train", .number(50_000)), p("validation", .number(1_000))],
+    doc: "The shapes world: sample i of a split is a pure function of (seed, split, i); images [3, r, r] in [-1, 1] with captions.") { a in
+    let r = try a.int(1)
+    guard r >= 8, r <= 512 else { throw a.bad(1, "resolution in 8...512") }
+    let world = ShapesWorld(seed: UInt64(max(0, try a.int(0))), resolution: r, trainCount: max(0, try a.int(2)), validationCount: max(0, try a.int(3)))
+    return .native(NativeObject(type: ctx.shapesType, payload: ShapesBox(world)))
+  }
+  return m
+}
+
+/// Holds the (value-type) world as a native payload.
+final class ShapesBox {
+  let world: ShapesWorld
+  init(_ world: ShapesWorld) { self.world = world }
+}
+
+extension Arguments {
+  func split(_ i: Int) throws -> ShapesWorld.Split {
+    guard let s = ShapesWorld.Split(rawValue: try string(i)) else { throw bad(i, "\"train\" or \"validation\"") }
+    return s
+  }
+}
+
+func configureDataTypes(_ ctx: BindingContext) {
+  let t = ctx.shapesType
+  let world = { (a: Arguments) in try a.payload(ShapesBox.self, "ShapesWorld").world }
+  t.describe = { o in
+    guard let w = (o.payload as? ShapesBox)?.world else { return "<ShapesWorld>" }
+    return "<ShapesWorld seed \(w.seed), \(w.resolution)px, \(w.trainCount) train / \(w.validationCount) validation>"
+  }
+  method(t, "batch", [p("split"), p("indices")], doc: "{images [N, 3, r, r] in [-1, 1], captions, complexity} for sample indices of a split.") { a in
+    let (images, captions, scenes) = try world(a).batch(try a.split(0), try a.ints(1))
+    return .map(MapRef([
+      ("images", ctx.wrap(images)), ("captions", .list(ListRef(captions.map { .string($0) }))),
+      ("complexity", .list(ListRef(scenes.map { .number(Double($0.complexity)) }))),
+      ("objects", .list(ListRef(scenes.map { .number(Double($0.objects.count)) }))),
+    ]))
+  }
+  method(t, "caption", [p("split"), p("index")], doc: "The caption of one sample.") { a in
+    let w = try world(a), s = try a.split(0), i = try a.int(1)
+    guard i >= 0, i < w.count(s) else { throw a.bad(1, "index in 0..<\(w.count(s))") }
+    return .string(w.scene(s, i).caption)
+  }
+  method(t, "size", [p("split")], doc: "Number of samples in a split.") { a in .number(Double(try world(a).count(try a.split(0)))) }
+
+  let d = ctx.diffusionTrainerType
+  let trainer = { (a: Arguments) in try a.payload(DiffusionTrainer.self, "DiffusionTrainer") }
+  d.describe = { o in (o.payload as? DiffusionTrainer).map { "<DiffusionTrainer step \($0.step), lr \($0.config.learningRate)>" } ?? "<DiffusionTrainer>" }
+  method(d, "step", [p("samples"), p("context"), p("mask", .null)], doc: "One training step; returns the (Min-SNR weighted) loss.") { a in
+    .number(Double(try trainer(a).train(samples: try a.tensor(0, ctx), context: try a.tensor(1, ctx), contextMask: try a.optionalTensor(2, ctx))))
+  }
+  method(d, "save", [p("dir")], doc: "Writes dir/unet (a diffusers folder) and dir/trainer.safetensors atomically.") { a in
+    try trainer(a).save(in: try a.string(0))
+    return .null
+  }
+  method(d, "resume", [p("dir")], doc: "Restores weights, AdamW state and step from dir; returns the step.") { a in
+    try trainer(a).resume(from: try a.string(0))
+    return .number(Double(try trainer(a).step))
+  }
+  d.properties["step"] = NativeProperty(doc: "Completed steps.") { o in .number(Double((o.payload as? DiffusionTrainer)?.step ?? 0)) }
+}
