@@ -19,11 +19,22 @@ public enum AtomicFile {
     try write(to: path) { sink in try sink.write(bytes) }
   }
 
+  /// Creates `folder` and its missing parents (like `mkdir -p`), so saving into a new run folder works.
+  static func makeFolders(_ folder: String, for path: String) throws {
+    var info = stat()
+    if folder.isEmpty || stat(folder, &info) == 0 { return }
+    try makeFolders(splitPath(folder).folder, for: path)
+    guard mkdir(folder, 0o777) == 0 || errno == EEXIST else {
+      throw FormatError(.io, file: path, "cannot create the folder \(folder): \(systemError())")
+    }
+  }
+
   /// Phase one: writes and fsyncs a temp file beside `path`, leaving `path` untouched.
   /// The returned value must be committed (phase two) or discarded. A process that dies in between
   /// leaves the previous file intact plus a stray `.<name>.tmp-*` file.
   static func stage(_ path: String, _ body: (inout FileSink) throws -> Void) throws -> StagedFile {
     let (folder, name) = splitPath(path)
+    try makeFolders(folder, for: path)
     var fd: Int32 = -1
     var temp = ""
     for attempt in 0..<100 {

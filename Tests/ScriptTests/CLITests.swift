@@ -38,6 +38,26 @@ final class CLITests: XCTestCase {
     XCTAssertEqual(out, "[\"a\", \"--flag\", \"3\"] 3\n")
   }
 
+  /// scripts/prune.aptp end to end with tiny settings (random teacher weights, 3 steps), then a resume.
+  func testPruneScriptRunsAndResumes() throws {
+    let dir = NSTemporaryDirectory() + "aptp-prune-script-\(UUID().uuidString)"
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let argv = [
+      "scripts/prune.aptp", "--config", "configs/pruning/shapes.yaml",
+      "model.unet.pretrained_model_name_or_path=configs/teacher/unet.json", "training.max_train_steps=3",
+      "training.hypernet_pretraining_steps=1", "data.dataloader.train_batch_size=2", "training.logging.logging_dir=\(dir)",
+    ]
+    let (code, out, err) = try runAptp(argv)
+    XCTAssertEqual(code, 0, err)
+    XCTAssertTrue(out.contains("step 3/3"), out)
+    for file in ["config.yaml", "checkpoint.safetensors", "router.safetensors", "log.jsonl"] {
+      XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/" + file), file)
+    }
+    let again = try runAptp(argv + ["training.max_train_steps=4"])
+    XCTAssertEqual(again.0, 0, again.2)
+    XCTAssertTrue(again.1.contains("resumed at step 3"), again.1)
+  }
+
   func testEvalAndExitCodes() throws {
     XCTAssertEqual(try runAptp(["-e", "print(1 + 1)"]).1, "2\n")
     let syntax = try runAptp(["-e", "let = 3"])
