@@ -68,9 +68,21 @@ final class AtomicWriteTests: XCTestCase {
     XCTAssertEqual(Array(bytes[255 * 9_999..<255 * 10_000]), chunk)
   }
 
-  func testUnwritableFolderIsAnIOError() {
-    assertFormatError(["/nonexistent-aptp-folder/x.safetensors", "cannot create a temp file"], kind: .io) {
-      try AtomicFile.write(to: "/nonexistent-aptp-folder/x.safetensors", bytes: [1])
+  func testUnwritableFolderIsAnIOError() throws {
+    // A regular file where a folder should be: the folder cannot be created.
+    let folder = try makeTempFolder("atomic-unwritable")
+    defer { removeFolder(folder) }
+    try AtomicFile.write(to: folder + "/file", bytes: [0])
+    let path = folder + "/file/sub/x.safetensors"
+    assertFormatError([path, "cannot create the folder"], kind: .io) {
+      try AtomicFile.write(to: path, bytes: [1])
     }
+  }
+
+  func testMissingFoldersAreCreated() throws {
+    let folder = try makeTempFolder("atomic-mkdir")
+    defer { removeFolder(folder) }
+    try AtomicFile.write(to: folder + "/a/b/c.bin", bytes: [1, 2])
+    XCTAssertEqual(try readFileBytes(folder + "/a/b/c.bin"), [1, 2])
   }
 }

@@ -134,7 +134,7 @@ final class ConfigTests: XCTestCase {
     let report = ConfigSchema.aptp.validate(config)
     XCTAssertEqual(report.issues, [], report.description)
     XCTAssertTrue(ConfigSchema.aptp.knownPaths.contains("training.losses.contrastive_loss.arch_vector_temperature"))
-    XCTAssertEqual(ConfigSchema.aptp.schema(at: "model.quantizer.depth_order")?.typeDescription, "list of int")
+    XCTAssertEqual(ConfigSchema.aptp.schema(at: "model.quantizer.depth_order")?.typeDescription, "list of int or null")
   }
 
   func testUnknownKeysWarnWithSuggestions() throws {
