@@ -113,11 +113,8 @@ public final class CLIPTextModel: Module, TokenEncoder {
   public func forward(ids: Tensor, mask: Tensor? = nil, layers count: Int? = nil, hiddenStates: Bool = false) throws
     -> CLIPTextOutput
   {
-    guard ids.rank == 2, ids.dtype == .int64 else { throw TextError("token ids must be int64 [batch, length], got \(ids.shape)") }
+    try TransformerParts.checkIds(ids, maxPositions: maxPositions, model: "text encoder")
     let (batch, length) = (ids.shape[0], ids.shape[1])
-    guard length <= maxPositions else {
-      throw TextError("\(length) tokens exceed the text encoder's \(maxPositions) positions; truncate the prompt")
-    }
     let depth = count ?? layers.count
     guard depth >= 1, depth <= layers.count else { throw TextError("layers must be in 1...\(layers.count), got \(depth)") }
     var h = try tokenEmbedding(ids) + positionEmbedding.weight.narrow(0, start: 0, length: length)

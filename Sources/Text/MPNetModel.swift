@@ -60,11 +60,8 @@ public final class MPNetModel: Module, TokenEncoder {
   public override func forward(_ ids: Tensor) throws -> Tensor { try lastHiddenState(ids: ids, mask: nil) }
 
   public func lastHiddenState(ids: Tensor, mask: Tensor?) throws -> Tensor {
-    guard ids.rank == 2, ids.dtype == .int64 else { throw TextError("token ids must be int64 [batch, length], got \(ids.shape)") }
+    try TransformerParts.checkIds(ids, maxPositions: maxPositions)
     let length = ids.shape[1]
-    guard length <= maxPositions else {
-      throw TextError("\(length) tokens exceed the model's \(maxPositions) positions; truncate the prompt")
-    }
     var h = try embeddingNorm(wordEmbeddings(ids) + positionEmbeddings(positionIds(ids)))
     var bias = try relativePositionBias(length)
     if let mask { bias = try bias + TransformerParts.keyMask(mask) }

@@ -21,6 +21,14 @@ enum TransformerParts {
     }
   }
 
+  /// Checks token ids: int64 [batch, length] with length within the model's positions.
+  static func checkIds(_ ids: Tensor, maxPositions: Int, model: String = "model") throws {
+    guard ids.rank == 2, ids.dtype == .int64 else { throw TextError("token ids must be int64 [batch, length], got \(ids.shape)") }
+    guard ids.shape[1] <= maxPositions else {
+      throw TextError("\(ids.shape[1]) tokens exceed the \(model)'s \(maxPositions) positions; truncate the prompt")
+    }
+  }
+
   /// An int64 attention mask [B, L] (1 = token, 0 = padding) as an additive key mask [B, 1, 1, L].
   static func keyMask(_ mask: Tensor) throws -> Tensor {
     guard mask.rank == 2 else { throw TextError("attention mask must be [batch, length], got \(mask.shape)") }

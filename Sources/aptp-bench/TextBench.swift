@@ -45,25 +45,5 @@ func sentenceEncoderBench(peer withPeer: Bool = true) throws {
 
 /// Seconds the sentence-transformers library needs for the same prompts (median of 3), or nil.
 func runSentencePeer(_ prompts: [String], folder: String) -> Double? {
-  let path = NSTemporaryDirectory() + "aptp-bench-prompts-\(ProcessInfo.processInfo.processIdentifier).json"
-  defer { try? FileManager.default.removeItem(atPath: path) }
-  guard let data = try? JSONSerialization.data(withJSONObject: ["folder": folder, "prompts": prompts]),
-    (try? data.write(to: URL(fileURLWithPath: path))) != nil
-  else { return nil }
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-  process.arguments = ["python3", "tools/bench/sentence_peer.py", path]
-  var env = ProcessInfo.processInfo.environment
-  env["APTP_NUM_THREADS"] = String(Parallel.threads)
-  process.environment = env
-  let pipe = Pipe()
-  process.standardOutput = pipe
-  process.standardError = FileHandle.nullDevice
-  do { try process.run() } catch { return nil }
-  let out = pipe.fileHandleForReading.readDataToEndOfFile()
-  process.waitUntilExit()
-  guard process.terminationStatus == 0,
-    let obj = try? JSONSerialization.jsonObject(with: out) as? [String: Any], let s = obj["seconds"] as? Double
-  else { return nil }
-  return s
+  withJSONFile(["folder": folder, "prompts": prompts]) { runPeerScript("tools/bench/sentence_peer.py", $0)["sentence_encoder"] } ?? nil
 }

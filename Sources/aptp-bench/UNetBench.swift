@@ -83,32 +83,5 @@ func runUNetPeer() -> [String: Double] {
   let spec = unetCases.map {
     ["name": $0.name, "config": $0.configPath, "batch": $0.batch, "size": $0.size, "tokens": $0.tokens, "train": $0.train] as [String: Any]
   }
-  let path = NSTemporaryDirectory() + "aptp-bench-unet-\(ProcessInfo.processInfo.processIdentifier).json"
-  defer { try? FileManager.default.removeItem(atPath: path) }
-  guard let data = try? JSONSerialization.data(withJSONObject: spec), (try? data.write(to: URL(fileURLWithPath: path))) != nil else { return [:] }
-  return runPeerScript("tools/bench/unet_peer.py", path)
-}
-
-/// Runs a peer script that prints one JSON object per line with "name" and "seconds".
-func runPeerScript(_ script: String, _ argument: String) -> [String: Double] {
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-  process.arguments = ["python3", script, argument]
-  var env = ProcessInfo.processInfo.environment
-  env["APTP_NUM_THREADS"] = String(Parallel.threads)
-  process.environment = env
-  let pipe = Pipe()
-  process.standardOutput = pipe
-  process.standardError = FileHandle.nullDevice
-  do { try process.run() } catch { return [:] }
-  let out = pipe.fileHandleForReading.readDataToEndOfFile()
-  process.waitUntilExit()
-  var result: [String: Double] = [:]
-  for line in String(decoding: out, as: UTF8.self).split(separator: "\n") {
-    guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-      let name = obj["name"] as? String, let s = obj["seconds"] as? Double
-    else { continue }
-    result[name] = s
-  }
-  return result
+  return withJSONFile(spec) { runPeerScript("tools/bench/unet_peer.py", $0) } ?? [:]
 }

@@ -18,27 +18,7 @@ func loadCases(_ path: String) throws -> [BenchCase] {
 
 /// Runs the PyTorch peer on the same cases; returns seconds by case name (empty if unavailable).
 func runPeer(_ casesPath: String) -> [String: Double] {
-  let script = URL(fileURLWithPath: casesPath).deletingLastPathComponent().appendingPathComponent("torch_peer.py").path
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-  process.arguments = ["python3", script, casesPath]
-  var env = ProcessInfo.processInfo.environment
-  env["APTP_NUM_THREADS"] = String(Parallel.threads)
-  process.environment = env
-  let pipe = Pipe()
-  process.standardOutput = pipe
-  process.standardError = FileHandle.nullDevice
-  do { try process.run() } catch { return [:] }
-  let data = pipe.fileHandleForReading.readDataToEndOfFile()
-  process.waitUntilExit()
-  var out: [String: Double] = [:]
-  for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
-    guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-      let name = obj["name"] as? String, let s = obj["seconds"] as? Double
-    else { continue }
-    out[name] = s
-  }
-  return out
+  runPeerScript(URL(fileURLWithPath: casesPath).deletingLastPathComponent().appendingPathComponent("torch_peer.py").path, casesPath)
 }
 
 func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }

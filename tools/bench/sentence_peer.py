@@ -1,6 +1,6 @@
 """Peer for aptp-bench's sentence-encoder case: the same prompts through sentence-transformers.
 
-Reads {"folder", "prompts"} from the JSON file given as argv[1]; prints {"seconds": median of 3}.
+Reads {"folder", "prompts"} from the JSON file given as argv[1]; prints {"name", "seconds": median of 3}.
 Threads follow APTP_NUM_THREADS so both sides use the same cores.
 """
 import json
@@ -22,4 +22,4 @@ for _ in range(3):
     start = time.perf_counter()
     model.encode(prompts, batch_size=64)
     times.append(time.perf_counter() - start)
-print(json.dumps({"seconds": statistics.median(times)}))
+print(json.dumps({"name": "sentence_encoder", "seconds": statistics.median(times)}))
