@@ -44,7 +44,7 @@ let package = Package(
     .target(name: "Datasets", dependencies: ["TensorCore", "Formats"]),
     .target(name: "Metrics", dependencies: ["COpenBLAS", "TensorCore"]),
     .target(name: "Script", swiftSettings: interpreterFlags),
-    .target(name: "Bindings", dependencies: ["Script", "TensorCore", "NN", "Formats", "Text", "Diffusion", "Pruning", "Datasets"]),
+    .target(name: "Bindings", dependencies: ["Script", "TensorCore", "NN", "Formats", "Text", "Diffusion", "Pruning", "Datasets", "Metrics"]),
     .target(name: "REPL", dependencies: ["Script", "Bindings", "CLibEdit", "TensorCore"]),
     .executableTarget(
       name: "aptp",

@@ -3,6 +3,7 @@
 
 import Datasets
 import Diffusion
+import Metrics
 import Formats
 import NN
 import Pruning
@@ -50,7 +51,7 @@ public enum Bindings {
     let modules: [(String, MapRef)] = [
       ("tensor", tensorModule(ctx)), ("nn", nnModule(ctx)), ("optim", optimModule(ctx)),
       ("st", safetensorsModule(ctx)), ("image", imageModule(ctx)), ("yaml", configModule(format: "YAML")),
-      ("json", configModule(format: "JSON")), ("text", textModule(ctx)), ("diffusion", diffusionModule(ctx)), ("pruning", pruningModule(ctx)), ("data", dataModule(ctx)),
+      ("json", configModule(format: "JSON")), ("text", textModule(ctx)), ("diffusion", diffusionModule(ctx)), ("pruning", pruningModule(ctx)), ("data", dataModule(ctx)), ("metrics", metricsModule(ctx)),
     ]
     for (name, m) in modules {
       interp.nativeModules[name] = .map(m)
@@ -87,6 +88,8 @@ func native(
       throw Diagnostic(e.file == nil ? .value : .io, e.description)
     } catch let e as PruningError {
       throw Diagnostic(e.file == nil ? .value : .io, e.description)
+    } catch let e as MetricsError {
+      throw Diagnostic(.value, e.description)
     } catch let e as DatasetError {
       throw Diagnostic(.value, e.description)
     } catch let e as CheckpointMismatch {
