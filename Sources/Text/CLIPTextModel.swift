@@ -16,27 +16,27 @@ public struct CLIPTextOutput {
   public let hiddenStates: [Tensor]
 }
 
-/// One pre-LayerNorm CLIP layer: causal self-attention and an MLP, each with a residual.
-final class CLIPEncoderLayer: Module {
+/// One pre-LayerNorm CLIP layer: self-attention (causal in the text tower) and an MLP, each with
+/// a residual. Shared by the text and vision towers.
+public final class CLIPEncoderLayer: Module {
   let norm1: LayerNorm, norm2: LayerNorm
   let qkv: FusedProjections
   let out: Linear, fc1: Linear, fc2: Linear
   let heads: Int
   let activation: @Sendable (Tensor) throws -> Tensor
 
-  init(_ c: CLIPTextConfig, generator: Generator) throws {
-    let d = c.hiddenSize
-    guard c.numAttentionHeads > 0, d % c.numAttentionHeads == 0 else {
-      throw TextError("hidden_size \(d) is not a multiple of num_attention_heads \(c.numAttentionHeads)")
+  public init(hidden d: Int, intermediate: Int, heads: Int, activation: String, eps: Double, generator: Generator) throws {
+    guard heads > 0, d % heads == 0 else {
+      throw TextError("hidden_size \(d) is not a multiple of num_attention_heads \(heads)")
     }
-    norm1 = try LayerNorm(d, eps: Float(c.layerNormEps))
-    norm2 = try LayerNorm(d, eps: Float(c.layerNormEps))
+    norm1 = try LayerNorm(d, eps: Float(eps))
+    norm2 = try LayerNorm(d, eps: Float(eps))
     qkv = try FusedProjections(count: 3, inFeatures: d, outFeatures: d, generator: generator)
     out = try Linear(d, d, generator: generator)
-    fc1 = try Linear(d, c.intermediateSize, generator: generator)
-    fc2 = try Linear(c.intermediateSize, d, generator: generator)
-    heads = c.numAttentionHeads
-    activation = try TransformerParts.activation(c.hiddenAct)
+    fc1 = try Linear(d, intermediate, generator: generator)
+    fc2 = try Linear(intermediate, d, generator: generator)
+    self.heads = heads
+    self.activation = try TransformerParts.activation(activation)
     super.init()
     registerModule(
       "self_attn", ModuleGroup([("q_proj", qkv.layers[0]), ("k_proj", qkv.layers[1]), ("v_proj", qkv.layers[2]), ("out_proj", out)]))
@@ -45,10 +45,17 @@ final class CLIPEncoderLayer: Module {
     registerModule("layer_norm2", norm2)
   }
 
-  func forward(_ x: Tensor, keyMask: Tensor?) throws -> Tensor {
+  convenience init(_ c: CLIPTextConfig, generator: Generator) throws {
+    try self.init(
+      hidden: c.hiddenSize, intermediate: c.intermediateSize, heads: c.numAttentionHeads, activation: c.hiddenAct, eps: c.layerNormEps,
+      generator: generator)
+  }
+
+  /// x [B, L, D]; `keyMask` additive [B, 1, 1, L] or nil.
+  public func forward(_ x: Tensor, keyMask: Tensor?, causal: Bool = true) throws -> Tensor {
     let n = try norm1(x)
     let p = try qkv(n)
-    let h = try x + out(TransformerParts.attend(p[0], p[1], p[2], heads: heads, mask: keyMask, causal: true))
+    let h = try x + out(TransformerParts.attend(p[0], p[1], p[2], heads: heads, mask: keyMask, causal: causal))
     return try h + fc2(activation(fc1(norm2(h))))
   }
 }

@@ -3,9 +3,9 @@
 import NN
 import TensorCore
 
-enum TransformerParts {
+public enum TransformerParts {
   /// Multi-head attention of already projected q, k, v [B, L, H·d] with an additive mask.
-  static func attend(_ q: Tensor, _ k: Tensor, _ v: Tensor, heads: Int, mask: Tensor?, causal: Bool = false) throws -> Tensor {
+  public static func attend(_ q: Tensor, _ k: Tensor, _ v: Tensor, heads: Int, mask: Tensor?, causal: Bool = false) throws -> Tensor {
     try Tensor.multiHeadAttention(q, k, v, heads: heads, mask: mask, causal: causal)
   }
 
