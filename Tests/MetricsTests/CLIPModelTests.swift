@@ -27,3 +27,20 @@ final class CLIPModelTests: XCTestCase {
     XCTAssertThrowsError(try model.vision.outputs(Tensor(shape: [1, 3, 24, 24]))) { XCTAssertTrue("\($0)".contains("positions"), "\($0)") }
   }
 }
+
+final class CLIPPreprocessTests: XCTestCase {
+  func testPreprocessingMatchesThePILBackendAndIsCloseToTorchvision() throws {
+    let processor = CLIPImageProcessor(config: try ConfigLoader.load(goldenFixtures + "/clip_tiny/model/preprocessor_config.json"))
+    let io = try SafetensorsCheckpoint.open(goldenFixtures + "/clip_tiny/preprocess.safetensors")
+    for n in ["img0", "img1"] {
+      let raw = try io.record("\(n)_uint8")
+      let image = try Image(width: raw.shape[1], height: raw.shape[0], channels: 3, pixels: raw.bytes())
+      let got = try processor(image)
+      let pil = try Tensor.reading(try io.record("\(n)_pixel_values_pil"))
+      assertClose(got, pil, relative: 1e-5, "\(n) PIL backend")
+      let torchvision = try Tensor.reading(try io.record("\(n)_pixel_values"))
+      let diff = zip(got.toArray(), torchvision.toArray()).map { abs($0 - $1) }.max() ?? 1
+      XCTAssertLessThanOrEqual(diff, 0.0151, "\(n) torchvision backend differs by at most one 8-bit step")
+    }
+  }
+}
