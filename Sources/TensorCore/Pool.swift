@@ -106,15 +106,25 @@ extension Tensor {
     return (ho, wo)
   }
 
-  /// Average pooling; padded cells count in the divisor (PyTorch's default `count_include_pad`).
-  public func avgPool2d(kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) throws -> Tensor {
+  /// Average pooling; padded cells count in the divisor unless `countIncludePad` is false (PyTorch's
+  /// `count_include_pad`, true by default).
+  public func avgPool2d(
+    kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0), countIncludePad: Bool = true
+  ) throws -> Tensor {
     let st = stride ?? kernel
     let (ho, wo) = try poolOutput("avg_pool2d", kernel: kernel, stride: st, padding: padding)
     let (h, w) = (shape[2], shape[3])
     let planes = shape[0] * shape[1]
     let src = isContiguous ? detach() : contiguousCopy()
     let out = Tensor(shape: [shape[0], shape[1], ho, wo], zeroed: false)
-    let norm = 1 / Float(kernel.0 * kernel.1)
+    let full = 1 / Float(kernel.0 * kernel.1)
+    /// 1 / the divisor of output cell (oy, ox).
+    @inline(__always) func norm(_ oy: Int, _ ox: Int) -> Float {
+      if countIncludePad { return full }
+      let y0 = Swift.max(oy * st.0 - padding.0, 0), y1 = Swift.min(oy * st.0 - padding.0 + kernel.0, h)
+      let x0 = Swift.max(ox * st.1 - padding.1, 0), x1 = Swift.min(ox * st.1 - padding.1 + kernel.1, w)
+      return 1 / Float(Swift.max((y1 - y0) * (x1 - x0), 1))
+    }
     Parallel.forEach(planes) { p in
       let s = src.data + p * h * w, d = out.data + p * ho * wo
       for oy in 0..<ho {
@@ -128,7 +138,7 @@ extension Tensor {
               if ix >= 0 && ix < w { acc += s[iy * w + ix] }
             }
           }
-          d[oy * wo + ox] = acc * norm
+          d[oy * wo + ox] = acc * norm(oy, ox)
         }
       }
     }
@@ -140,7 +150,7 @@ extension Tensor {
         let s = gc.data + p * ho * wo, d = gi.data + p * h * w
         for oy in 0..<ho {
           for ox in 0..<wo {
-            let v = s[oy * wo + ox] * norm
+            let v = s[oy * wo + ox] * norm(oy, ox)
             for ky in 0..<kernel.0 {
               let iy = oy * st.0 - padding.0 + ky
               if iy < 0 || iy >= h { continue }
