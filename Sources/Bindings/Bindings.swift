@@ -29,6 +29,7 @@ public final class BindingContext {
   public let pipelineType = NativeType(name: "Pipeline", doc: "A text-to-image pipeline: generate(prompts, ...) -> images.")
   public let diffusionTrainerType = NativeType(name: "DiffusionTrainer", doc: "Trains a UNet: step(samples, context, mask), save(dir), resume(dir).")
   public let shapesType = NativeType(name: "ShapesWorld", doc: "The built-in captioned shapes dataset.")
+  public let clipModelType = NativeType(name: "CLIP", doc: "A CLIP model: image and text embeddings for CLIP score and CMMD.")
   public let trainerType = NativeType(name: "PruningTrainer", doc: "An APTP pruning run: step(batch), save(dir), resume(dir).")
   public let routerType = NativeType(name: "Router", doc: "An APTP prompt router: route(embeddings) -> experts and codes.")
   public init() {}
@@ -48,6 +49,7 @@ public enum Bindings {
     configureDiffusionTypes(ctx)
     configurePruningTypes(ctx)
     configureDataTypes(ctx)
+    configureCLIPType(ctx)
     let modules: [(String, MapRef)] = [
       ("tensor", tensorModule(ctx)), ("nn", nnModule(ctx)), ("optim", optimModule(ctx)),
       ("st", safetensorsModule(ctx)), ("image", imageModule(ctx)), ("yaml", configModule(format: "YAML")),

@@ -1,6 +1,8 @@
 // MetricsBindings: the `metrics` module — FID, CMMD and CLIP score on feature tensors.
 
+import Formats
 import Metrics
+import NN
 import Script
 import TensorCore
 
@@ -33,5 +35,47 @@ func metricsModule(_ ctx: BindingContext) -> MapRef {
     guard x.n == y.n, x.d == y.d else { throw a.bad(1, "text embeddings [\(x.n), \(x.d)]") }
     return .number(try clipScore(images: x.values, texts: y.values, rows: x.n, dimension: x.d, logitScale: try a.number(2)))
   }
+  def(m, "inception", [p("path")],
+    doc: "The FID InceptionV3 from converted pytorch-fid weights (safetensors); call it on images [N, 3, H, W] in [0, 1] for [N, 2048] features.") { a in
+    ctx.wrap(module: try InceptionV3.load(try a.string(0)))
+  }
+  def(m, "clip", [p("path")], doc: "A transformers CLIPModel folder (with its preprocessor_config.json, if any).") { a in
+    let folder = try a.string(0)
+    let processorPath = folder + "/preprocessor_config.json"
+    let processor = fileExists(processorPath) ? CLIPImageProcessor(config: try ConfigLoader.load(processorPath)) : CLIPImageProcessor()
+    return .native(NativeObject(type: ctx.clipModelType, payload: CLIPBox(try CLIPModel.load(folder: folder), processor)))
+  }
   return m
+}
+
+/// A CLIP model with its image preprocessing.
+final class CLIPBox {
+  let model: CLIPModel
+  let processor: CLIPImageProcessor
+  init(_ model: CLIPModel, _ processor: CLIPImageProcessor) {
+    self.model = model
+    self.processor = processor
+  }
+}
+
+func configureCLIPType(_ ctx: BindingContext) {
+  let t = ctx.clipModelType
+  let clip = { (a: Arguments) in try a.payload(CLIPBox.self, "CLIP") }
+  t.describe = { o in (o.payload as? CLIPBox).map { "<CLIP projection \($0.model.config.projectionDim), image \($0.processor.cropWidth)px>" } ?? "<CLIP>" }
+  method(t, "images", [p("pixels"), p("normalize", .bool(true))], doc: "Image embeddings [N, D] of preprocessed pixel values [N, 3, H, W].") { a in
+    ctx.wrap(try GradMode.noGrad { try clip(a).model.imageEmbeddings(try a.tensor(0, ctx), normalize: try a.bool(1)) })
+  }
+  method(t, "texts", [p("ids"), p("normalize", .bool(true))], doc: "Text embeddings [N, D] of token ids [N, L] (int64).") { a in
+    ctx.wrap(try GradMode.noGrad { try clip(a).model.textEmbeddings(try a.tensor(0, ctx), normalize: try a.bool(1)) })
+  }
+  method(t, "preprocess", [p("image")], doc: "Pixel values [1, 3, h, w] of an image file (CLIPImageProcessor: resize, center crop, normalise).") { a in
+    let path = try a.string(0)
+    let image = path.lowercased().hasSuffix(".png") ? try PNG.read(path) : try JPEG.read(path)
+    return ctx.wrap(try clip(a).processor(image))
+  }
+  t.properties["scale"] = NativeProperty(doc: "exp(logit_scale).") { o in .number(Double((try? (o.payload as? CLIPBox)?.model.scale) ?? 0)) }
+  t.properties["model"] = NativeProperty(doc: "The model as a Module.") { o in
+    guard let b = o.payload as? CLIPBox else { return .null }
+    return ctx.wrap(module: b.model)
+  }
 }
