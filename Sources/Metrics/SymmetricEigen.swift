@@ -31,18 +31,16 @@ public struct SymmetricEigen {
     self.n = n
   }
 
-  /// V f(Λ) Vᵀ (row-major), e.g. f = sqrt for the symmetric square root.
+  /// V f(Λ) Vᵀ (row-major), e.g. f = sqrt for the symmetric square root, as one GEMM.
   public func reconstruct(_ f: (Double) -> Double) -> [Double] {
-    var out = [Double](repeating: 0, count: n * n)
+    // `vectors` read row-major is Vᵀ (row k = eigenvector k): scale its rows, then Vᵀᵀ · scaled.
+    var scaled = vectors
     for k in 0..<n {
       let s = f(values[k])
-      if s == 0 { continue }
-      let v = vectors[(k * n)..<((k + 1) * n)].map { $0 }
-      for i in 0..<n {
-        let vi = v[i] * s
-        for j in 0..<n { out[i * n + j] += vi * v[j] }
-      }
+      for i in 0..<n { scaled[k * n + i] *= s }
     }
+    var out = [Double](repeating: 0, count: n * n)
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1, vectors, Int32(n), scaled, Int32(n), 0, &out, Int32(n))
     return out
   }
 }

@@ -26,12 +26,16 @@ func fmt(_ v: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)
 
 Runtime.relaunchWithBLASCoreIfNeeded()
 let args = CommandLine.arguments.dropFirst()
-let casesPath = args.first { !$0.hasPrefix("-") && !["text", "unet", "memory"].contains($0) } ?? "tools/bench/cases.json"
+let casesPath = args.first { !$0.hasPrefix("-") && !["text", "unet", "memory", "fid"].contains($0) } ?? "tools/bench/cases.json"
 let skipPeer = args.contains("--no-peer")
 do {
   if args.contains("unet") {
     let filter = args.first { $0.hasPrefix("--case=") }.map { String($0.dropFirst("--case=".count)) }
     try unetBench(peer: !skipPeer, only: filter)
+    exit(0)
+  }
+  if args.contains("fid") {
+    try fidBench(peer: !skipPeer)
     exit(0)
   }
   if args.contains("memory") {
