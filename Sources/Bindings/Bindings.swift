@@ -30,6 +30,7 @@ public final class BindingContext {
   public let diffusionTrainerType = NativeType(name: "DiffusionTrainer", doc: "Trains a UNet: step(samples, context, mask), save(dir), resume(dir).")
   public let shapesType = NativeType(name: "ShapesWorld", doc: "The built-in captioned shapes dataset.")
   public let clipModelType = NativeType(name: "CLIP", doc: "A CLIP model: image and text embeddings for CLIP score and CMMD.")
+  public let lossLogType = NativeType(name: "LossLog", doc: "A run's log: one map per step; prints as a sparkline per term.")
   public let trainerType = NativeType(name: "PruningTrainer", doc: "An APTP pruning run: step(batch), save(dir), resume(dir).")
   public let routerType = NativeType(name: "Router", doc: "An APTP prompt router: route(embeddings) -> experts and codes.")
   public init() {}
@@ -53,7 +54,7 @@ public enum Bindings {
     let modules: [(String, MapRef)] = [
       ("tensor", tensorModule(ctx)), ("nn", nnModule(ctx)), ("optim", optimModule(ctx)),
       ("st", safetensorsModule(ctx)), ("image", imageModule(ctx)), ("yaml", configModule(format: "YAML")),
-      ("json", configModule(format: "JSON")), ("text", textModule(ctx)), ("diffusion", diffusionModule(ctx)), ("pruning", pruningModule(ctx)), ("data", dataModule(ctx)), ("metrics", metricsModule(ctx)),
+      ("json", configModule(format: "JSON")), ("text", textModule(ctx)), ("diffusion", diffusionModule(ctx)), ("pruning", pruningModule(ctx)), ("data", dataModule(ctx)), ("metrics", metricsModule(ctx)), ("plot", plotModule(ctx)),
     ]
     for (name, m) in modules {
       interp.nativeModules[name] = .map(m)

@@ -91,8 +91,8 @@ func pruningModule(_ ctx: BindingContext) -> MapRef {
     try RunLog(path: try a.string(0)).append(entry)
     return .null
   }
-  def(m, "log_read", [p("path")], doc: "Every entry of a run log (log.jsonl) as a list of maps (empty if there is none).") { a in
-    .list(ListRef(try RunLog(path: try a.string(0)).entries().map { scriptValue(.map($0)) }))
+  def(m, "log_read", [p("path")], doc: "A run log (log.jsonl): indexable and iterable entries; prints as a sparkline per term.") { a in
+    .native(NativeObject(type: ctx.lossLogType, payload: LossLog(try RunLog(path: try a.string(0)).entries())))
   }
   def(m, "log_truncate", [p("path"), p("step")], doc: "Drops log entries at or after `step` (used when resuming from a checkpoint).") { a in
     try RunLog(path: try a.string(0)).truncate(before: try a.int(1))

@@ -8,6 +8,7 @@ import TensorCore
 func configurePruningTypes(_ ctx: BindingContext) {
   configureTrainerType(ctx)
   configureRouterType(ctx)
+  configureLossLogType(ctx)
 }
 
 /// A batch map {samples, prompt_embeddings, context, mask?} as a PruningBatch.

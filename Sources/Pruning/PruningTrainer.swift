@@ -113,10 +113,13 @@ public final class PruningTrainer {
     let gumbel: GumbelNoise = training ? .random(g) : .none
     let soft = try router.relaxation.sample(logits, noise: gumbel)
     let architecture: Tensor
+    var experts: [Int] = []
     if pretraining {
       architecture = soft
     } else {
-      architecture = training ? try router.train(logits, noise: gumbel).codes : try router.route(logits).codes
+      let routing = training ? try router.train(logits, noise: gumbel) : try router.route(logits)
+      architecture = routing.codes
+      experts = routing.experts
     }
     let student = try unet.forward(
       noisy, timesteps: timesteps, context: batch.context, contextMask: batch.contextMask, intermediates: true,
@@ -137,6 +140,7 @@ public final class PruningTrainer {
     t.max = try PruningLosses.max(ratios)
     t.ratio = try ratios.mean()
     t.total = try t.weighted(config.weights)
+    t.expertShares = experts.isEmpty ? [] : (0..<config.codes).map { k in Float(experts.filter { $0 == k }.count) / Float(experts.count) }
     return t
   }
 
@@ -152,6 +156,8 @@ struct LossTerms {
   var diffusion = Tensor.scalar(0), resource = Tensor.scalar(0), contrastive = Tensor.scalar(0)
   var distillation = Tensor.scalar(0), block = Tensor.scalar(0), std = Tensor.scalar(0), max = Tensor.scalar(0)
   var ratio = Tensor.scalar(0), total = Tensor.scalar(0)
+  /// Share of the batch's prompts routed to each expert (empty in the pre-training phase).
+  var expertShares: [Float] = []
 
   func weighted(_ w: LossWeights) throws -> Tensor {
     var sum = try diffusion.scaled(w.diffusion) + resource.scaled(w.resource)
@@ -160,10 +166,12 @@ struct LossTerms {
   }
 
   func values() throws -> [String: Float] {
-    [
+    var out: [String: Float] = [
       "loss": try total.item(), "diffusion": try diffusion.item(), "resource": try resource.item(),
       "contrastive": try contrastive.item(), "distillation": try distillation.item(), "block": try block.item(),
       "std": try std.item(), "max": try max.item(), "macs_ratio": try ratio.item(),
     ]
+    for (k, share) in expertShares.enumerated() { out["expert_\(k)_share"] = share }
+    return out
   }
 }
