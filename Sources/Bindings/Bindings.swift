@@ -31,6 +31,7 @@ public final class BindingContext {
   public let shapesType = NativeType(name: "ShapesWorld", doc: "The built-in captioned shapes dataset.")
   public let clipModelType = NativeType(name: "CLIP", doc: "A CLIP model: image and text embeddings for CLIP score and CMMD.")
   public let lossLogType = NativeType(name: "LossLog", doc: "A run's log: one map per step; prints as a sparkline per term.")
+  public let statsType = NativeType(name: "FIDStats", doc: "Mean and covariance of features (float64) for FID; cacheable with save(path).")
   public let trainerType = NativeType(name: "PruningTrainer", doc: "An APTP pruning run: step(batch), save(dir), resume(dir).")
   public let routerType = NativeType(name: "Router", doc: "An APTP prompt router: route(embeddings) -> experts and codes.")
   public init() {}

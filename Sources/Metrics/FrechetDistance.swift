@@ -1,13 +1,14 @@
 // FrechetDistance: FID's distance between Gaussians fitted to features, with streaming statistics in float64.
 
 import COpenBLAS
+import Formats
 
 /// Mean and covariance of features that arrive in batches, merged with Chan et al.'s pairwise
 /// update in float64 (stable for any batch sizes); the covariance is unbiased (N − 1), like np.cov.
 public struct FeatureStatistics: Sendable {
   public let dimension: Int
-  public private(set) var count = 0
-  public private(set) var mean: [Double]
+  public internal(set) var count = 0
+  public internal(set) var mean: [Double]
   var scatter: [Double]  // Σ (x − mean)(x − mean)ᵀ, row-major
 
   public init(dimension: Int) {
@@ -43,6 +44,34 @@ public struct FeatureStatistics: Sendable {
   public var covariance: [Double] {
     let denominator = Double(max(count - 1, 1))
     return scatter.map { $0 / denominator }
+  }
+}
+
+extension FeatureStatistics {
+  /// Writes `mean` [D], `scatter` [D, D] (float64) and the count into a safetensors file, atomically.
+  public func save(_ path: String) throws {
+    let d = dimension
+    func bytes(_ v: [Double]) -> [UInt8] { v.withUnsafeBytes { Array($0) } }
+    try Safetensors.save(
+      [
+        try TensorPayload(name: "mean", shape: [d], rawBytes: bytes(mean), dtype: .f64),
+        try TensorPayload(name: "scatter", shape: [d, d], rawBytes: bytes(scatter), dtype: .f64),
+      ], metadata: ["count": String(count), "format": "aptp-fid-stats-1"], to: path)
+  }
+
+  /// Reads statistics written by `save`.
+  public static func load(_ path: String) throws -> FeatureStatistics {
+    let file = try SafetensorsCheckpoint.open(path)
+    guard let count = file.metadata["count"]?.stringValue.flatMap(Int.init) else { throw MetricsError("\(path): not an FID statistics file (no count)") }
+    let mean = try file.record("mean"), scatter = try file.record("scatter")
+    guard mean.dtype == .f64, scatter.dtype == .f64, mean.shape.count == 1, scatter.shape == [mean.shape[0], mean.shape[0]] else {
+      throw MetricsError("\(path): mean [D] and scatter [D, D] must be float64")
+    }
+    var s = FeatureStatistics(dimension: mean.shape[0])
+    s.mean = mean.withUnsafeBytes { Array($0.bindMemory(to: Double.self)) }
+    s.scatter = scatter.withUnsafeBytes { Array($0.bindMemory(to: Double.self)) }
+    s.count = count
+    return s
   }
 }
 

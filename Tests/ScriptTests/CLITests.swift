@@ -58,6 +58,35 @@ final class CLITests: XCTestCase {
     XCTAssertTrue(again.1.contains("resumed at step 3"), again.1)
   }
 
+  /// scripts/fid.aptp on two small folders (CLIP features of the tiny golden model), with a cached
+  /// reference statistics file and an unreadable image that is skipped.
+  func testFIDScriptReadsFoldersCachesAndSkipsBrokenImages() throws {
+    let dir = NSTemporaryDirectory() + "aptp-fid-script-\(UUID().uuidString)"
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let make = """
+      let w = data.shapes(seed: 0, resolution: 32, train: 10, validation: 10)
+      let a = w.batch("train", [0, 1, 2, 3, 4, 5])
+      let b = w.batch("validation", [0, 1, 2, 3, 4, 5])
+      for k in 0..6 {
+        image.save("\(dir)/real/{k}.png", a.images[k] * 0.5 + 0.5)
+        image.save("\(dir)/fake/{k}.png", b.images[k] * 0.5 + 0.5)
+      }
+      """
+    XCTAssertEqual(try runAptp(["-e", make]).0, 0)
+    try Data("not a png".utf8).write(to: URL(fileURLWithPath: dir + "/fake/broken.png"))
+    let argv = ["scripts/fid.aptp", dir + "/real", dir + "/fake", "--net", "Tests/Fixtures/goldens/clip_tiny/model", "--cache", dir + "/real.safetensors", "--out", dir + "/fid.json"]
+    let first = try runAptp(argv)
+    XCTAssertEqual(first.0, 0, first.2)
+    XCTAssertTrue(first.1.contains("skipped 1 unreadable"), first.1)
+    XCTAssertTrue(first.1.contains("(6 real, 6 generated)"), first.1)
+    XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/real.safetensors"))
+    let second = try runAptp(argv)
+    XCTAssertEqual(second.1.split(separator: "\n").last, first.1.split(separator: "\n").last)
+    let empty = try runAptp(["scripts/fid.aptp", dir + "/nothing", dir + "/fake", "--net", "Tests/Fixtures/goldens/clip_tiny/model"])
+    XCTAssertNotEqual(empty.0, 0)
+    XCTAssertTrue(empty.2.contains("no such folder"), empty.2)
+  }
+
   func testEvalAndExitCodes() throws {
     XCTAssertEqual(try runAptp(["-e", "print(1 + 1)"]).1, "2\n")
     let syntax = try runAptp(["-e", "let = 3"])
