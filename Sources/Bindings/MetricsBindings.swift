@@ -4,6 +4,7 @@ import Foundation
 import Formats
 import Metrics
 import NN
+import Text
 import Script
 import TensorCore
 
@@ -48,7 +49,8 @@ func metricsModule(_ ctx: BindingContext) -> MapRef {
     let folder = try a.string(0)
     let processorPath = folder + "/preprocessor_config.json"
     let processor = fileExists(processorPath) ? CLIPImageProcessor(config: try ConfigLoader.load(processorPath)) : CLIPImageProcessor()
-    return .native(NativeObject(type: ctx.clipModelType, payload: CLIPBox(try CLIPModel.load(folder: folder), processor)))
+    let tokenizer = fileExists(folder + "/vocab.json") && fileExists(folder + "/merges.txt") ? try CLIPTokenizer.load(folder: folder) : nil
+    return .native(NativeObject(type: ctx.clipModelType, payload: CLIPBox(try CLIPModel.load(folder: folder), processor, tokenizer)))
   }
   return m
 }
@@ -57,9 +59,12 @@ func metricsModule(_ ctx: BindingContext) -> MapRef {
 final class CLIPBox {
   let model: CLIPModel
   let processor: CLIPImageProcessor
-  init(_ model: CLIPModel, _ processor: CLIPImageProcessor) {
+  /// The folder's tokenizer (vocab.json + merges.txt), when it ships one.
+  let tokenizer: CLIPTokenizer?
+  init(_ model: CLIPModel, _ processor: CLIPImageProcessor, _ tokenizer: CLIPTokenizer?) {
     self.model = model
     self.processor = processor
+    self.tokenizer = tokenizer
   }
 }
 
@@ -72,6 +77,13 @@ func configureCLIPType(_ ctx: BindingContext) {
   }
   method(t, "texts", [p("ids"), p("normalize", .bool(true))], doc: "Text embeddings [N, D] of token ids [N, L] (int64).") { a in
     ctx.wrap(try GradMode.noGrad { try clip(a).model.textEmbeddings(try a.tensor(0, ctx), normalize: try a.bool(1)) })
+  }
+  method(t, "prompts", [p("prompts"), p("normalize", .bool(true))],
+    doc: "Text embeddings [N, D] of prompts, tokenized with the folder's CLIP tokenizer (padded to its length).") { a in
+    let box = try clip(a)
+    guard let tokenizer = box.tokenizer else { throw Diagnostic(.value, "this CLIP folder has no tokenizer (vocab.json + merges.txt)") }
+    let ids = tokenizer.batch(try a.prompts(0), length: tokenizer.maxLength).ids
+    return ctx.wrap(try GradMode.noGrad { try box.model.textEmbeddings(ids, normalize: try a.bool(1)) })
   }
   method(t, "preprocess", [p("image")], doc: "Pixel values [1, 3, h, w] of an image file (CLIPImageProcessor: resize, center crop, normalise).") { a in
     let path = try a.string(0)
