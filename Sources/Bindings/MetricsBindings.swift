@@ -41,9 +41,14 @@ func metricsModule(_ ctx: BindingContext) -> MapRef {
     return .number(try clipScore(images: x.values, texts: y.values, rows: x.n, dimension: x.d, logitScale: try a.number(2)))
   }
   installFeatureFunctions(m, ctx)
-  def(m, "inception", [p("path")],
-    doc: "The FID InceptionV3 from converted pytorch-fid weights (safetensors); call it on images [N, 3, H, W] in [0, 1] for [N, 2048] features.") { a in
-    ctx.wrap(module: try InceptionV3.load(try a.string(0)))
+  def(m, "inception", [p("path"), p("mode", .string("legacy"))],
+    doc: "The FID InceptionV3 from converted pytorch-fid weights (safetensors); call it on images [N, 3, H, W] in [0, 1] for [N, 2048] features. mode \"clean\" resizes image files to 299 with Pillow's bicubic first (clean-fid's clean mode) when used with metrics.features.") { a in
+    let model = try InceptionV3.load(try a.string(0))
+    switch try a.string(1) {
+    case "legacy", "legacy_pytorch": return ctx.wrap(module: model)
+    case "clean": return .native(NativeObject(type: ctx.moduleType, payload: CleanInception(model)))
+    default: throw a.bad(1, "\"legacy\" or \"clean\"")
+    }
   }
   def(m, "clip", [p("path")], doc: "A transformers CLIPModel folder (with its preprocessor_config.json, if any).") { a in
     let folder = try a.string(0)
@@ -95,6 +100,19 @@ func configureCLIPType(_ ctx: BindingContext) {
     guard let b = o.payload as? CLIPBox else { return .null }
     return ctx.wrap(module: b.model)
   }
+}
+
+/// The Inception network in clean-fid's "clean" mode: image files are resized to 299 x 299 with
+/// Pillow's bicubic filter before the network (whose own bilinear resize is then the identity).
+final class CleanInception: Module {
+  let model: InceptionV3
+  init(_ model: InceptionV3) {
+    self.model = model
+    super.init()
+    registerModule("inception", model)
+  }
+  override var summary: String { "InceptionV3(FID, clean-fid clean mode)" }
+  override func forward(_ images: Tensor) throws -> Tensor { try model.features(images) }
 }
 
 /// FID feature statistics kept native (a 2048 x 2048 covariance is too big for script values).
@@ -173,6 +191,9 @@ extension BindingContext {
       if let clip = o.payload as? CLIPBox {
         let pixels = try Tensor.cat(try images.map { try clip.processor($0) }, axis: 0)
         return try clip.model.imageEmbeddings(pixels)
+      }
+      if let clean = o.payload as? CleanInception {
+        return try clean.model.features(try imageTensor(try images.map { try $0.resized(width: 299, height: 299, filter: .bicubic) }))
       }
       if let module = o.payload as? Module { return try module.forward(try imageTensor(images)) }
       throw Diagnostic(.type, "net must be metrics.inception(...) or metrics.clip(...)")
