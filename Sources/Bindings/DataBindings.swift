@@ -15,6 +15,10 @@ func dataModule(_ ctx: BindingContext) -> MapRef {
     let world = ShapesWorld(seed: UInt64(max(0, try a.int(0))), resolution: r, trainCount: max(0, try a.int(2)), validationCount: max(0, try a.int(3)))
     return .native(NativeObject(type: ctx.shapesType, payload: ShapesBox(world)))
   }
+  def(m, "cc3m", [p("folder"), p("split", .string("train"))],
+    doc: "A Conceptual Captions split in the original's layout: folder/Train_GCC-training.tsv + folder/training/<row>_<hash> (or the validation pair).") { a in
+    .native(NativeObject(type: ctx.cc3mType, payload: try CC3MSplit(folder: try a.string(0), split: try a.string(1))))
+  }
   return m
 }
 
@@ -52,6 +56,12 @@ func configureDataTypes(_ ctx: BindingContext) {
     return .string(w.scene(s, i).caption)
   }
   method(t, "size", [p("split")], doc: "Number of samples in a split.") { a in .number(Double(try world(a).count(try a.split(0)))) }
+  method(t, "export_cc3m", [p("folder"), p("train", .null), p("validation", .null)],
+    doc: "Writes both splits in the CC3M layout (TSV + extension-less PNG files) under folder; counts default to the world's split sizes.") { a in
+    try world(a).exportCC3M(to: try a.string(0), train: try a.optionalInt(1), validation: try a.optionalInt(2))
+    return .null
+  }
+  configureCC3MType(ctx)
 
   let d = ctx.diffusionTrainerType
   let trainer = { (a: Arguments) in try a.payload(DiffusionTrainer.self, "DiffusionTrainer") }
@@ -68,4 +78,30 @@ func configureDataTypes(_ ctx: BindingContext) {
     return .number(Double(try trainer(a).step))
   }
   d.properties["step"] = NativeProperty(doc: "Completed steps.") { o in .number(Double((o.payload as? DiffusionTrainer)?.step ?? 0)) }
+}
+
+func configureCC3MType(_ ctx: BindingContext) {
+  let t = ctx.cc3mType
+  let split = { (a: Arguments) in try a.payload(CC3MSplit.self, "CC3M") }
+  t.describe = { o in (o.payload as? CC3MSplit).map { "<CC3M \($0.folder): \($0.samples.count) images>" } ?? "<CC3M>" }
+  method(t, "size", [], doc: "Number of images found (rows without an image are absent).") { a in .number(Double(try split(a).samples.count)) }
+  method(t, "caption", [p("index")], doc: "The caption of sample index.") { a in
+    let s = try split(a), i = try a.int(0)
+    guard i >= 0, i < s.samples.count else { throw a.bad(0, "index in 0..<\(s.samples.count)") }
+    return .string(s.samples[i].caption)
+  }
+  method(t, "captions", [], doc: "All captions in row order (prompt-only iteration, e.g. for filtering).") { a in
+    .list(ListRef(try split(a).samples.map { .string($0.caption) }))
+  }
+  method(t, "batch", [p("indices"), p("resolution", .number(512)), p("seed", .null), p("generator", .null)],
+    doc: "{images [N, 3, r, r] in [-1, 1], captions, skipped}: resize shortest side, center crop, random flip when a seed or generator is given; corrupt images are skipped and listed.") { a in
+    var random = try a.optionalInt(2) != nil
+    if case .native = a[3] { random = true }
+    let flips = random ? try a.generator(seed: 2, generator: 3, ctx) : nil
+    let (images, captions, skipped) = try split(a).batch(try a.ints(0), resolution: try a.int(1), flips: flips)
+    return .map(MapRef([
+      ("images", ctx.wrap(images)), ("captions", .list(ListRef(captions.map { .string($0) }))),
+      ("skipped", .list(ListRef(skipped.map { .string($0) }))),
+    ]))
+  }
 }
