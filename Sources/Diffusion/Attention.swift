@@ -58,6 +58,8 @@ public final class CrossAttention: Module {
     } else {
       throw DiffusionError("attention has no projections")
     }
+    let l = Double(x.shape[1])
+    OpCounter.record(Double(heads) * (2 * l * l * Double(headDim) + l * l))
     guard let headGate else { return try out(Tensor.multiHeadAttention(q, k, v, heads: heads, mask: mask)) }
     let gate = try GateOps.expand(headGate, channels: heads * headDim, batch: x.shape[0]).unsqueeze(1)
     return try out(Tensor.multiHeadAttention(q * gate, k * gate, v * gate, heads: heads, mask: mask))

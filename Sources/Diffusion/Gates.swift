@@ -30,7 +30,10 @@ public struct TransformerGates {
 public struct UNetGates {
   public var resnets: [ObjectIdentifier: ResnetGates] = [:]
   public var transformers: [ObjectIdentifier: TransformerGates] = [:]
-  public init() {}
+  /// Set for hard 0/1 gates at inference: resnets then also mask norm2's activations, so the
+  /// gated forward equals the physically pruned expert's (see `ResnetBlock2D.forward`).
+  public var hard = false
+  public init(hard: Bool = false) { self.hard = hard }
 
   func resnet(_ m: ResnetBlock2D) -> ResnetGates? { resnets[ObjectIdentifier(m)] }
   func transformer(_ m: Transformer2DModel) -> TransformerGates? { transformers[ObjectIdentifier(m)] }

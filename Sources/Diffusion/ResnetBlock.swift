@@ -8,25 +8,32 @@ import TensorCore
 /// `resnet_time_scale_shift = "default"`, dropout inactive in eval).
 public final class ResnetBlock2D: Module {
   public let inChannels: Int, outChannels: Int
-  /// Channel groups of norm2: the width gate's granularity.
+  /// Channels between conv1 and conv2: `outChannels`, or fewer in a pruned expert.
+  public let innerChannels: Int
+  /// Channel groups of norm2: the width gate's granularity (the kept groups in a pruned expert).
   public var groups: Int { norm2.groups }
   let norm1: GroupNorm, conv1: Conv2d, timeProjection: Linear?, norm2: GroupNorm, conv2: Conv2d
   let shortcut: Conv2d?
   let outputScale: Float
 
+  /// `keptGroups` (an expert's pruned width) keeps that many of norm2's `groups` channel groups
+  /// between conv1 and conv2.
   public init(
     inChannels: Int, outChannels: Int, timeChannels: Int?, groups: Int, eps: Float, outputScale: Float = 1,
-    generator: Generator
+    keptGroups: Int? = nil, generator: Generator
   ) throws {
     for (c, what) in [(inChannels, "input"), (outChannels, "output")] where groups <= 0 || c % groups != 0 {
       throw DiffusionError("ResnetBlock2D: \(what) channels \(c) are not divisible by norm_num_groups \(groups)")
     }
-    (self.inChannels, self.outChannels, self.outputScale) = (inChannels, outChannels, outputScale)
+    let kept = keptGroups ?? groups
+    guard kept > 0, kept <= groups else { throw DiffusionError("ResnetBlock2D: kept groups \(kept) must be in 1...\(groups)") }
+    let inner = kept * (outChannels / groups)
+    (self.inChannels, self.outChannels, self.innerChannels, self.outputScale) = (inChannels, outChannels, inner, outputScale)
     norm1 = try GroupNorm(groups: groups, channels: inChannels, eps: eps)
-    conv1 = try Conv2d(inChannels, outChannels, kernel: 3, padding: 1, generator: generator)
-    timeProjection = try timeChannels.map { try Linear($0, outChannels, generator: generator) }
-    norm2 = try GroupNorm(groups: groups, channels: outChannels, eps: eps)
-    conv2 = try Conv2d(outChannels, outChannels, kernel: 3, padding: 1, generator: generator)
+    conv1 = try Conv2d(inChannels, inner, kernel: 3, padding: 1, generator: generator)
+    timeProjection = try timeChannels.map { try Linear($0, inner, generator: generator) }
+    norm2 = try GroupNorm(groups: kept, channels: inner, eps: eps)
+    conv2 = try Conv2d(inner, outChannels, kernel: 3, padding: 1, generator: generator)
     shortcut = inChannels == outChannels ? nil : try Conv2d(inChannels, outChannels, kernel: 1, generator: generator)
     super.init()
     registerModule("norm1", norm1)
@@ -37,27 +44,40 @@ public final class ResnetBlock2D: Module {
     if let shortcut { registerModule("conv_shortcut", shortcut) }
   }
 
-  public override var summary: String { "ResnetBlock2D(\(inChannels) -> \(outChannels))" }
+  public override var summary: String {
+    "ResnetBlock2D(\(inChannels) -> \(outChannels)\(innerChannels == outChannels ? "" : ", inner \(innerChannels)"))"
+  }
 
   public override func forward(_ x: Tensor) throws -> Tensor { try forward(x, temb: nil) }
 
   /// x [B, in, H, W], temb [B, timeChannels] (nil for the VAE's blocks) -> [B, out, H, W].
   /// `widthGate` [B, groups] multiplies channel groups before norm2 (APTP's resnet width gate).
-  public func forward(_ x: Tensor, temb: Tensor?, widthGate: Tensor? = nil) throws -> Tensor {
-    var h = try conv1(norm1(x).silu())
+  /// With `maskActivations` (hard 0/1 gates at inference) it also multiplies norm2's activations,
+  /// so a closed group contributes nothing — exactly like the physically pruned expert, where the
+  /// reference's gated model still passes silu(beta) of a zeroed group into conv2.
+  public func forward(_ x: Tensor, temb: Tensor?, widthGate: Tensor? = nil, maskActivations: Bool = false) throws -> Tensor {
+    var h = try conv1(countedSiLU(norm1(x)))
     if let timeProjection, let temb {
-      let t = try timeProjection(temb.silu())
+      let t = try timeProjection(countedSiLU(temb))
       h = try h + t.reshape([t.shape[0], t.shape[1], 1, 1])
     }
-    if let widthGate {
-      let mask = try GateOps.expand(widthGate, channels: outChannels, batch: h.shape[0])
-      h = try h * mask.reshape([h.shape[0], outChannels, 1, 1])
+    let mask = try widthGate.map {
+      try GateOps.expand($0, channels: innerChannels, batch: h.shape[0]).reshape([h.shape[0], innerChannels, 1, 1])
     }
-    h = try conv2(norm2(h).silu())
+    if let mask { h = try h * mask }
+    h = try countedSiLU(norm2(h))
+    if maskActivations, let mask { h = try h * mask }
+    h = try conv2(h)
     let skip = try shortcut.map { try $0(x) } ?? x
     let sum = try skip + h
     return outputScale == 1 ? sum : try sum.scaled(1 / outputScale)
   }
+}
+
+/// SiLU as diffusers' `nn.SiLU` modules: the op counter charges 2·numel for it.
+func countedSiLU(_ x: Tensor) throws -> Tensor {
+  OpCounter.record(2 * Double(x.count))
+  return try x.silu()
 }
 
 /// A stride-2 3x3 convolution (`downsamplers.0.conv`); with padding 0 diffusers pads right/bottom by one first.

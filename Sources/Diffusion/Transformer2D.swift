@@ -3,19 +3,32 @@
 import NN
 import TensorCore
 
+/// The widths one transformer block keeps in a pruned expert.
+public struct TransformerBlockWidths: Sendable, Equatable {
+  public var selfHeads: Int, crossHeads: Int, feedForwardInner: Int
+  public init(selfHeads: Int, crossHeads: Int, feedForwardInner: Int) {
+    (self.selfHeads, self.crossHeads, self.feedForwardInner) = (selfHeads, crossHeads, feedForwardInner)
+  }
+}
+
 /// LayerNorm → self-attention, LayerNorm → cross-attention, LayerNorm → GEGLU feed-forward,
 /// each added to its input (`norm_type = "layer_norm"`).
 public final class BasicTransformerBlock: Module {
   let norm1: LayerNorm, attn1: CrossAttention, norm2: LayerNorm, attn2: CrossAttention, norm3: LayerNorm
   let ff: GEGLUFeedForward
 
-  public init(dim: Int, heads: Int, headDim: Int, contextDim: Int, generator: Generator) throws {
+  /// `widths` (an expert's pruned block) sets the kept heads of each attention and the GEGLU inner width.
+  public init(dim: Int, heads: Int, headDim: Int, contextDim: Int, widths: TransformerBlockWidths? = nil, generator: Generator) throws {
+    let w = widths ?? TransformerBlockWidths(selfHeads: heads, crossHeads: heads, feedForwardInner: dim * 4)
+    guard w.selfHeads <= heads, w.crossHeads <= heads, w.feedForwardInner > 0, w.feedForwardInner <= dim * 4 else {
+      throw DiffusionError("BasicTransformerBlock: pruned widths \(w) exceed \(heads) heads or inner width \(dim * 4)")
+    }
     norm1 = try LayerNorm(dim, eps: 1e-5)
-    attn1 = try CrossAttention(queryDim: dim, contextDim: nil, heads: heads, headDim: headDim, generator: generator)
+    attn1 = try CrossAttention(queryDim: dim, contextDim: nil, heads: w.selfHeads, headDim: headDim, generator: generator)
     norm2 = try LayerNorm(dim, eps: 1e-5)
-    attn2 = try CrossAttention(queryDim: dim, contextDim: contextDim, heads: heads, headDim: headDim, generator: generator)
+    attn2 = try CrossAttention(queryDim: dim, contextDim: contextDim, heads: w.crossHeads, headDim: headDim, generator: generator)
     norm3 = try LayerNorm(dim, eps: 1e-5)
-    ff = try GEGLUFeedForward(dim: dim, inner: dim * 4, generator: generator)
+    ff = try GEGLUFeedForward(dim: dim, inner: w.feedForwardInner, generator: generator)
     super.init()
     for (name, m) in [("norm1", norm1), ("attn1", attn1), ("norm2", norm2), ("attn2", attn2), ("norm3", norm3), ("ff", ff)] as [(String, Module)] {
       registerModule(name, m)
@@ -36,14 +49,20 @@ public final class Transformer2DModel: Module {
   public let channels: Int, heads: Int, linearProjection: Bool
   /// Groups of the GEGLU inner width the feed-forward gate uses, set by whoever gates this model.
   public var feedForwardInner: Int { blocks.first?.ff.inner ?? 4 * channels }
+  /// False for an expert's pruned transformer (fewer heads or a narrower feed-forward somewhere).
+  public var isFullWidth: Bool {
+    blocks.allSatisfy { $0.attn1.heads == heads && $0.attn2.heads == heads && $0.ff.inner == 4 * channels }
+  }
   /// Transformer blocks inside (1 in every Stable Diffusion config).
   public var depth: Int { blocks.count }
   let norm: GroupNorm
   let projIn: Module, projOut: Module
   let blocks: [BasicTransformerBlock]
 
+  /// `blockWidths[j]` prunes transformer block j (an expert); missing entries keep full width.
   public init(
-    channels: Int, heads: Int, contextDim: Int, layers: Int, groups: Int, linearProjection: Bool, generator: Generator
+    channels: Int, heads: Int, contextDim: Int, layers: Int, groups: Int, linearProjection: Bool,
+    blockWidths: [TransformerBlockWidths?] = [], generator: Generator
   ) throws {
     guard heads > 0, channels % heads == 0 else {
       throw DiffusionError("Transformer2DModel: \(channels) channels are not divisible by \(heads) heads")
@@ -60,8 +79,10 @@ public final class Transformer2DModel: Module {
       projIn = try Conv2d(channels, channels, kernel: 1, generator: generator)
       projOut = try Conv2d(channels, channels, kernel: 1, generator: generator)
     }
-    blocks = try (0..<layers).map { _ in
-      try BasicTransformerBlock(dim: channels, heads: heads, headDim: channels / heads, contextDim: contextDim, generator: generator)
+    blocks = try (0..<layers).map { j in
+      try BasicTransformerBlock(
+        dim: channels, heads: heads, headDim: channels / heads, contextDim: contextDim,
+        widths: j < blockWidths.count ? blockWidths[j] : nil, generator: generator)
     }
     super.init()
     registerModule("norm", norm)

@@ -32,6 +32,8 @@ public final class UNet2DConditionModel: Module {
   public init(_ config: UNet2DConditionConfig, generator: Generator = Generator(seed: 0)) throws {
     try UNetConfigCheck.validate(config)
     self.config = config
+    let widths = try UNetLayerWidths(config: config)
+    try widths.validate(against: config)
     let channels = config.blockOutChannels, n = channels.count
     let groups = config.normNumGroups ?? 32, eps = Float(config.normEps)
     let heads = config.headsPerBlock, layers = config.layersPerBlock.perBlock(n)
@@ -43,13 +45,13 @@ public final class UNet2DConditionModel: Module {
     func settings(_ i: Int, heads h: Int, context: Int, transformer: Int) -> BlockSettings {
       BlockSettings(
         timeChannels: channels[0] * 4, groups: groups, eps: eps, heads: h, contextDim: context, transformerLayers: transformer,
-        linearProjection: config.useLinearProjection, generator: generator)
+        linearProjection: config.useLinearProjection, widths: widths, generator: generator)
     }
     var downs: [UNetDownBlock] = []
     for (i, kind) in config.downBlockTypes.enumerated() {
       downs.append(
         try UNetDownBlock(
-          kind: kind, layers: layers[i], inChannels: i == 0 ? channels[0] : channels[i - 1], outChannels: channels[i],
+          path: "down_blocks.\(i)", kind: kind, layers: layers[i], inChannels: i == 0 ? channels[0] : channels[i - 1], outChannels: channels[i],
           downsample: i < n - 1, padding: config.downsamplePadding,
           settings(i, heads: heads[i], context: contextDims[i], transformer: transformerLayers[i])))
     }
@@ -63,7 +65,7 @@ public final class UNet2DConditionModel: Module {
     for (i, kind) in config.upBlockTypes.enumerated() {
       ups.append(
         try UNetUpBlock(
-          kind: kind, layers: rl[i] + 1, inChannels: rc[Swift.min(i + 1, n - 1)], outChannels: rc[i],
+          path: "up_blocks.\(i)", kind: kind, layers: rl[i] + 1, inChannels: rc[Swift.min(i + 1, n - 1)], outChannels: rc[i],
           previousChannels: i == 0 ? rc[0] : rc[i - 1], upsample: i < n - 1,
           settings(i, heads: rh[i], context: rContext[i], transformer: rTransformer[i])))
     }
@@ -108,7 +110,7 @@ public final class UNet2DConditionModel: Module {
     var inter: [String: Tensor] = [:]
     let b = sample.shape[0]
     let tProj = timeProjection(timesteps.count == 1 ? Array(repeating: timesteps[0], count: b) : timesteps)
-    let temb = try timeLinear2(timeLinear1(tProj).silu())
+    let temb = try timeLinear2(countedSiLU(timeLinear1(tProj)))
     let c = BlockContext(temb: temb, context: context, contextMask: try contextMask.map(Self.additiveMask), gates: gates)
     var h = try convIn(config.centerInputSample ? sample.scaled(2) - 1 : sample)
     if intermediates { inter.merge(["time_proj": tProj, "time_embedding": temb, "conv_in": h]) { a, _ in a } }
@@ -133,7 +135,7 @@ public final class UNet2DConditionModel: Module {
     }
     let normed = try convNormOut(h)
     if intermediates { inter["conv_norm_out"] = normed }
-    return UNetOutput(sample: try convOut(normed.silu()), intermediates: inter)
+    return UNetOutput(sample: try convOut(countedSiLU(normed)), intermediates: inter)
   }
 
   /// diffusers turns a 0/1 token mask into an additive bias of -10000 on dropped tokens: [B, 1, 1, L].

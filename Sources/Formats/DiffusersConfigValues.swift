@@ -41,6 +41,16 @@ extension UNet2DConditionConfig {
       ("num_class_embeds", optionalInt(numClassEmbeds)), ("upcast_attention", .bool(upcastAttention)),
       ("resnet_time_scale_shift", .string(resnetTimeScaleShift)), ("time_embedding_type", .string(timeEmbeddingType)),
       ("conv_in_kernel", .int(convInKernel)), ("conv_out_kernel", .int(convOutKernel)),
+      ("encoder_hid_dim", optionalInt(encoderHidDim)), ("encoder_hid_dim_type", optionalString(encoderHidDimType)),
+      ("reverse_transformer_layers_per_block", reverseTransformerLayersPerBlock.map { .list($0.map { .list($0.map { .int($0) }) }) } ?? .null),
+      ("addition_time_embed_dim", optionalInt(additionTimeEmbedDim)), ("resnet_skip_time_act", .bool(resnetSkipTimeAct)),
+      ("resnet_out_scale_factor", .double(resnetOutScaleFactor)), ("time_embedding_dim", optionalInt(timeEmbeddingDim)),
+      ("time_embedding_act_fn", optionalString(timeEmbeddingActFn)), ("timestep_post_act", optionalString(timestepPostAct)),
+      ("time_cond_proj_dim", optionalInt(timeCondProjDim)),
+      ("projection_class_embeddings_input_dim", optionalInt(projectionClassEmbeddingsInputDim)),
+      ("attention_type", .string(attentionType)), ("class_embeddings_concat", .bool(classEmbeddingsConcat)),
+      ("mid_block_only_cross_attention", midBlockOnlyCrossAttention.map { .bool($0) } ?? .null),
+      ("cross_attention_norm", optionalString(crossAttentionNorm)), ("addition_embed_type_num_heads", .int(additionEmbedTypeNumHeads)),
     ]
     let known = Set(pairs.map(\.0))
     pairs += extra.sorted { $0.key < $1.key }.filter { !known.contains($0.key) }.map { ($0.key, $0.value) }

@@ -43,7 +43,10 @@ public final class Linear: Module {
 
   public override var summary: String { "Linear(\(inFeatures) -> \(outFeatures)\(bias == nil ? ", no bias" : ""))" }
 
-  public override func forward(_ x: Tensor) throws -> Tensor { try Tensor.linear(x, weight: weight, bias: bias) }
+  public override func forward(_ x: Tensor) throws -> Tensor {
+    OpCounter.record(OpCounter.linear(x, out: outFeatures, bias: bias != nil))
+    return try Tensor.linear(x, weight: weight, bias: bias)
+  }
 }
 
 /// 2-D convolution with weight [out, in/groups, k, k] (PyTorch's `nn.Conv2d`).
@@ -91,7 +94,9 @@ public final class Conv2d: Module {
   }
 
   public override func forward(_ x: Tensor) throws -> Tensor {
-    try Tensor.conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
+    let y = try Tensor.conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
+    OpCounter.record(Double(y.count) * Double(kernel.0 * kernel.1 * inChannels / groups) + (bias == nil ? 0 : Double(y.count)))
+    return y
   }
 }
 

@@ -23,7 +23,8 @@ public final class GroupNorm: Module {
   public override var summary: String { "GroupNorm(\(groups), \(channels), eps \(eps))" }
 
   public override func forward(_ x: Tensor) throws -> Tensor {
-    try Tensor.groupNorm(x, groups: groups, weight: weight, bias: bias, eps: eps)
+    OpCounter.record(Double(x.count) * (weight == nil ? 1 : 2))
+    return try Tensor.groupNorm(x, groups: groups, weight: weight, bias: bias, eps: eps)
   }
 }
 
@@ -50,6 +51,7 @@ public final class LayerNorm: Module {
   public override var summary: String { "LayerNorm(\(normalizedShape), eps \(eps))" }
 
   public override func forward(_ x: Tensor) throws -> Tensor {
-    try Tensor.layerNorm(x, normalizedShape: normalizedShape, weight: weight, bias: bias, eps: eps)
+    OpCounter.record(Double(x.count))
+    return try Tensor.layerNorm(x, normalizedShape: normalizedShape, weight: weight, bias: bias, eps: eps)
   }
 }

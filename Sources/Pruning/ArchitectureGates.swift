@@ -5,13 +5,14 @@ import TensorCore
 
 extension GateStructure {
   /// Gate values for `model` from architecture vectors [B, length] (soft or 0/1). Slices keep
-  /// the autograd link, so gradients reach whatever produced the vectors.
-  public func gates(_ vectors: Tensor, for model: UNet2DConditionModel) throws -> UNetGates {
+  /// the autograd link, so gradients reach whatever produced the vectors. `hard` (0/1 codes at
+  /// inference) makes the gated forward equal to the physically pruned expert's.
+  public func gates(_ vectors: Tensor, for model: UNet2DConditionModel, hard: Bool = false) throws -> UNetGates {
     guard vectors.rank == 2, vectors.shape[1] == length else {
       throw PruningError("architecture vectors must be [batch, \(length)], got \(vectors.shape)")
     }
     let modules = try gatedModules(model)
-    var gates = UNetGates()
+    var gates = UNetGates(hard: hard)
     for (entry, module) in zip(entries, modules) {
       var column = entry.widthOffset
       func next(_ width: Int) throws -> Tensor {
@@ -37,12 +38,19 @@ extension GateStructure {
   /// The model's gated modules in the structure's order, checked against it.
   func gatedModules(_ model: UNet2DConditionModel) throws -> [GatedModule] {
     var modules: [GatedModule] = []
-    func add(_ resnets: [ResnetBlock2D], _ transformers: [Transformer2DModel]) {
-      modules += resnets.map { .resnet($0) } + transformers.map { .transformer($0) }
+    func add(_ resnets: [ResnetBlock2D?], _ transformers: [Transformer2DModel?]) throws {
+      for r in resnets {
+        guard let r, r.innerChannels == r.outChannels else { throw PruningError("gates need the full UNet, not a pruned expert") }
+        modules.append(.resnet(r))
+      }
+      for t in transformers {
+        guard let t, t.isFullWidth else { throw PruningError("gates need the full UNet, not a pruned expert") }
+        modules.append(.transformer(t))
+      }
     }
-    for b in model.downBlocks { add(b.resnets, b.attentions) }
-    add(model.midBlock.resnets, model.midBlock.attentions)
-    for b in model.upBlocks { add(b.resnets, b.attentions) }
+    for b in model.downBlocks { try add(b.resnets, b.attentions) }
+    try add(model.midBlock.resnets, model.midBlock.attentions)
+    for b in model.upBlocks { try add(b.resnets, b.attentions) }
     guard modules.count == entries.count else {
       throw PruningError("the UNet has \(modules.count) gated sub-blocks but the structure has \(entries.count)")
     }

@@ -34,54 +34,55 @@ public struct ResourceModel: Sendable {
   /// The prunable MACs alone.
   public var prunable: Double { entries.reduce(0) { $0 + $1.prunable } }
 
+  /// The layer shapes behind each entry and the formulas (only when built from a config).
+  let shapes: [EntryShape]
+  let counter: MACCounter?
+
   /// A model from counts computed earlier (e.g. stored with a router).
   public init(structure: GateStructure, entries: [EntryMACs], ungated: Double) {
     self.structure = structure
     self.entries = entries
     self.ungated = ungated
+    self.shapes = []
+    self.counter = nil
   }
 
   /// Counts for `config` at latents of `height` x `width` with `tokens` context tokens.
   public init(config c: UNet2DConditionConfig, structure: GateStructure, height: Int, width: Int, tokens: Int) throws {
     guard height > 0, width > 0, tokens > 0 else { throw PruningError("MACs need a positive latent size and token count") }
     let counter = MACCounter(config: c, tokens: tokens)
-    var entries: [EntryMACs] = []
-    var ungated = counter.stem(height * width)
-    var (h, w) = (height, width)
-    let n = c.blockOutChannels.count, layers = c.layersPerBlock.perBlock(n)
-    for i in 0..<n {
-      let out = c.blockOutChannels[i], input = i == 0 ? c.blockOutChannels[0] : c.blockOutChannels[i - 1]
-      let cross = c.downBlockTypes[i].hasPrefix("CrossAttn")
-      for j in 0..<layers[i] { entries.append(counter.resnet(j == 0 ? input : out, out, h * w)) }
-      if cross { for _ in 0..<layers[i] { entries.append(counter.transformer(out, heads: c.headsPerBlock[i], h * w)) } }
-      if i < n - 1 {
-        (h, w) = ((h + 1) / 2, (w + 1) / 2)
-        ungated += counter.conv(out, out, kernel: 3, positions: h * w)
-      }
-    }
-    let last = c.blockOutChannels[n - 1]
-    entries += [counter.resnet(last, last, h * w), counter.resnet(last, last, h * w), counter.transformer(last, heads: c.headsPerBlock[n - 1], h * w)]
-    let rc = Array(c.blockOutChannels.reversed()), rh = Array(c.headsPerBlock.reversed()), rl = Array(layers.reversed())
-    for i in 0..<n {
-      let out = rc[i], previous = i == 0 ? rc[0] : rc[i - 1], skipIn = rc[Swift.min(i + 1, n - 1)]
-      let cross = c.upBlockTypes[i].hasPrefix("CrossAttn")
-      for j in 0..<(rl[i] + 1) {
-        let skip = j == rl[i] ? skipIn : out
-        entries.append(counter.resnet((j == 0 ? previous : out) + skip, out, h * w))
-      }
-      if cross { for _ in 0..<(rl[i] + 1) { entries.append(counter.transformer(out, heads: rh[i], h * w)) } }
-      if i < n - 1 {
-        (h, w) = (h * 2, w * 2)
-        ungated += counter.conv(out, out, kernel: 3, positions: h * w)
-      }
-    }
+    let (shapes, ungated) = counter.shapes(height: height, width: width)
     // Each block's resnets come before its transformers: the canonical order of the structure.
-    guard entries.count == structure.entries.count else {
-      throw PruningError("the MAC model found \(entries.count) gated entries, the structure has \(structure.entries.count)")
+    guard shapes.count == structure.entries.count else {
+      throw PruningError("the MAC model found \(shapes.count) gated entries, the structure has \(structure.entries.count)")
     }
     self.structure = structure
-    self.entries = entries
+    self.entries = shapes.map { counter.macs($0) }
     self.ungated = ungated
+    self.shapes = shapes
+    self.counter = counter
+  }
+
+  /// What the op counter measures on the physically pruned expert of `code` (hard at 0.5): every
+  /// layer at its pruned width, dropped sub-blocks at zero, SiLUs included. It differs from the
+  /// reference's `cur` bookkeeping (used for the resource loss) only by the bias and SiLU terms that
+  /// do not scale with the kept fraction. Needs counts built from a config.
+  public func expertMACs(_ code: [Float]) throws -> Double {
+    guard let counter else { throw PruningError("expert MACs need a resource model built from the UNet config") }
+    guard code.count == structure.length else { throw PruningError("an architecture code needs \(structure.length) values, got \(code.count)") }
+    let hard = code.map { $0 >= 0.5 ? 1 : 0 }
+    var sum = ungated
+    for (entry, shape) in zip(structure.entries, shapes) {
+      if let d = entry.depthColumn, hard[d] == 0 { continue }
+      var column = entry.widthOffset
+      let kept = entry.widths.map { w -> Double in
+        defer { column += w }
+        return Double(hard[column..<(column + w)].reduce(0, +)) / Double(w)
+      }
+      let full = counter.macs(shape, kept: kept)
+      sum += full.total + full.activations
+    }
+    return sum
   }
 
   /// The reference's conversion of a target on total MACs into one on `P_full`: p' = 1 − (1 − p)·T/P.
@@ -140,8 +141,15 @@ public struct ResourceModel: Sendable {
   }
 }
 
+/// The layer shape behind one gated entry: a resnet (in/out channels) or a transformer
+/// (channels, heads), at `positions` = H·W of its block.
+enum EntryShape: Sendable {
+  case resnet(input: Int, output: Int, positions: Int)
+  case transformer(channels: Int, heads: Int, positions: Int)
+}
+
 /// The op-counter formulas for the modules a UNet uses.
-struct MACCounter {
+struct MACCounter: Sendable {
   let config: UNet2DConditionConfig
   let tokens: Int
   var timeChannels: Int { config.blockOutChannels[0] * 4 }
@@ -151,25 +159,71 @@ struct MACCounter {
   func linear(_ inF: Int, _ outF: Int, rows: Int, bias: Bool = true) -> Double { Double(rows * inF * outF + (bias ? outF : 0)) }
   func groupNorm(_ c: Int, _ p: Int) -> Double { Double(2 * c * p) }
 
-  func resnet(_ cin: Int, _ cout: Int, _ p: Int) -> EntryMACs {
-    let prunable = conv(cin, cout, kernel: 3, positions: p) + linear(timeChannels, cout, rows: 1) + groupNorm(cout, p)
-      + conv(cout, cout, kernel: 3, positions: p)
-    let extra = groupNorm(cin, p) + (cin == cout ? 0 : conv(cin, cout, kernel: 1, positions: p))
-    let silu = Double(2 * (cin * p + timeChannels + cout * p))
-    return EntryMACs(prunableParts: [prunable], total: prunable + extra, activations: silu)
+  /// The gated entries' shapes in the structure's order, and the MACs outside them.
+  func shapes(height: Int, width: Int) -> ([EntryShape], Double) {
+    let c = config
+    var shapes: [EntryShape] = []
+    var ungated = stem(height * width)
+    var (h, w) = (height, width)
+    let n = c.blockOutChannels.count, layers = c.layersPerBlock.perBlock(n)
+    for i in 0..<n {
+      let out = c.blockOutChannels[i], input = i == 0 ? c.blockOutChannels[0] : c.blockOutChannels[i - 1]
+      shapes += (0..<layers[i]).map { j in .resnet(input: j == 0 ? input : out, output: out, positions: h * w) }
+      if c.downBlockTypes[i].hasPrefix("CrossAttn") {
+        shapes += (0..<layers[i]).map { _ in .transformer(channels: out, heads: c.headsPerBlock[i], positions: h * w) }
+      }
+      if i < n - 1 {
+        (h, w) = ((h + 1) / 2, (w + 1) / 2)
+        ungated += conv(out, out, kernel: 3, positions: h * w)
+      }
+    }
+    let last = c.blockOutChannels[n - 1]
+    shapes += [
+      .resnet(input: last, output: last, positions: h * w), .resnet(input: last, output: last, positions: h * w),
+      .transformer(channels: last, heads: c.headsPerBlock[n - 1], positions: h * w),
+    ]
+    let rc = Array(c.blockOutChannels.reversed()), rh = Array(c.headsPerBlock.reversed()), rl = Array(layers.reversed())
+    for i in 0..<n {
+      let out = rc[i], previous = i == 0 ? rc[0] : rc[i - 1], skipIn = rc[Swift.min(i + 1, n - 1)]
+      shapes += (0..<(rl[i] + 1)).map { j in
+        .resnet(input: (j == 0 ? previous : out) + (j == rl[i] ? skipIn : out), output: out, positions: h * w)
+      }
+      if c.upBlockTypes[i].hasPrefix("CrossAttn") {
+        shapes += (0..<(rl[i] + 1)).map { _ in .transformer(channels: out, heads: rh[i], positions: h * w) }
+      }
+      if i < n - 1 {
+        (h, w) = (h * 2, w * 2)
+        ungated += conv(out, out, kernel: 3, positions: h * w)
+      }
+    }
+    return (shapes, ungated)
   }
 
-  /// attn1 + attn2 + ff prunable; GroupNorm, proj_in/out and three LayerNorms besides. The core
-  /// attention term uses the query length for cross-attention too (the reference's simplification).
-  func transformer(_ c: Int, heads: Int, _ s: Int) -> EntryMACs {
-    let d = c / heads
-    let core = Double(heads * (2 * s * s * d + s * s))
-    let attn1 = 3 * linear(c, c, rows: s, bias: false) + linear(c, c, rows: s) + core
-    let attn2 = linear(c, c, rows: s, bias: false) + 2 * linear(contextWidth, c, rows: tokens, bias: false) + linear(c, c, rows: s) + core
-    let ff = linear(c, 8 * c, rows: s) + linear(4 * c, c, rows: s)
-    let projection = config.useLinearProjection ? linear(c, c, rows: s) : conv(c, c, kernel: 1, positions: s)
-    let extra = groupNorm(c, s) + 2 * projection + Double(3 * s * c)
-    return EntryMACs(prunableParts: [attn1, attn2, ff], total: attn1 + attn2 + ff + extra)
+  /// MACs of one entry with the kept fraction of each width group (1 = full; the full model's counts).
+  func macs(_ shape: EntryShape, kept: [Double]? = nil) -> EntryMACs {
+    switch shape {
+    case .resnet(let cin, let cout, let p):
+      let inner = Int((Double(cout) * (kept?[0] ?? 1)).rounded())
+      let prunable = conv(cin, inner, kernel: 3, positions: p) + linear(timeChannels, inner, rows: 1) + groupNorm(inner, p)
+        + conv(inner, cout, kernel: 3, positions: p)
+      let extra = groupNorm(cin, p) + (cin == cout ? 0 : conv(cin, cout, kernel: 1, positions: p))
+      let silu = Double(2 * (cin * p + timeChannels + inner * p))
+      return EntryMACs(prunableParts: [prunable], total: prunable + extra, activations: silu)
+    case .transformer(let c, let heads, let s):
+      let d = c / heads
+      func attention(_ fraction: Double, context: Int?) -> Double {
+        let h = Int((Double(heads) * fraction).rounded()), inner = h * d
+        let core = Double(h * (2 * s * s * d + s * s))
+        let kv = context.map { 2 * linear($0, inner, rows: tokens, bias: false) } ?? 2 * linear(c, inner, rows: s, bias: false)
+        return linear(c, inner, rows: s, bias: false) + kv + linear(inner, c, rows: s) + core
+      }
+      let attn1 = attention(kept?[0] ?? 1, context: nil), attn2 = attention(kept?[1] ?? 1, context: contextWidth)
+      let ffInner = Int((Double(4 * c) * (kept?[2] ?? 1)).rounded())
+      let ff = linear(c, 2 * ffInner, rows: s) + linear(ffInner, c, rows: s)
+      let projection = config.useLinearProjection ? linear(c, c, rows: s) : conv(c, c, kernel: 1, positions: s)
+      let extra = groupNorm(c, s) + 2 * projection + Double(3 * s * c)
+      return EntryMACs(prunableParts: [attn1, attn2, ff], total: attn1 + attn2 + ff + extra)
+    }
   }
 
   /// Time embedding (two linears and a SiLU), conv_in, conv_norm_out + SiLU, conv_out.
