@@ -50,6 +50,7 @@ public enum Bindings {
     configureOptimizerType(ctx)
     configureTextTypes(ctx)
     configureDiffusionTypes(ctx)
+    configureExpertMethods(ctx)
     configurePruningTypes(ctx)
     configureDataTypes(ctx)
     configureCLIPType(ctx)

@@ -78,6 +78,9 @@ func configureDataTypes(_ ctx: BindingContext) {
     return .number(Double(try trainer(a).step))
   }
   d.properties["step"] = NativeProperty(doc: "Completed steps.") { o in .number(Double((o.payload as? DiffusionTrainer)?.step ?? 0)) }
+  d.properties["terms"] = NativeProperty(doc: "The last step's loss terms {loss, diffusion, distillation?, block?}.") { o in
+    .map(MapRef(((o.payload as? DiffusionTrainer)?.lastTerms ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, .number(Double($0.value))) }))
+  }
 }
 
 func configureCC3MType(_ ctx: BindingContext) {

@@ -101,5 +101,6 @@ func pruningModule(_ ctx: BindingContext) -> MapRef {
   def(m, "load_router", [p("path")], doc: "A router saved with a run (router.safetensors): predictor, codes and the MAC model.") { a in
     ctx.wrap(router: try RouterBundle.load(try a.string(0)))
   }
+  addExpertFunctions(m, ctx)
   return m
 }

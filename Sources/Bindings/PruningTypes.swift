@@ -107,6 +107,10 @@ private func configureRouterType(_ ctx: BindingContext) {
     guard let b = (o.payload as? RouterBox)?.bundle, let c = try? b.router.expertCodes else { return .null }
     return ctx.wrap(c)
   }
+  t.properties["ff_gate_width"] = NativeProperty(doc: "Feed-forward gate groups per transformer (the config's ff_gate_width).") { o in
+    guard let b = (o.payload as? RouterBox)?.bundle else { return .null }
+    return .number(Double(b.router.relaxation.structure.entries.first { $0.kind == .transformer }?.widths[2] ?? 32))
+  }
   t.properties["macs_ratios"] = NativeProperty(doc: "Each expert's share of the prunable MACs.") { o in
     guard let b = (o.payload as? RouterBox)?.bundle, let c = try? b.router.expertCodes, let r = try? b.resources.currentPrunable(c) else { return .null }
     return .list(ListRef(r.map { .number($0 / b.resources.prunableFull) }))

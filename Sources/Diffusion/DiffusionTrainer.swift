@@ -15,24 +15,34 @@ public struct DiffusionTrainingConfig: Sendable {
   /// Gradient clipping by global norm (nil: none).
   public var clipNorm: Float? = 1
   public var seed: UInt64 = 0
+  /// Loss weights with a teacher (APTP fine-tuning): `diffusion`·Min-SNR loss + `distillation`·MSE
+  /// to the teacher's output + `block`·mean MSE over the 9 block outputs. Without a teacher only
+  /// the diffusion term exists (its weight is then ignored).
+  public var diffusionWeight: Float = 1, distillationWeight: Float = 0, blockWeight: Float = 0
   public init() {}
 }
 
 /// Trains a UNet to predict the scheduler's target (ε or v) from noised samples and a
-/// cross-attention context. The randomness of step n is a pure function of (seed, n), and
-/// `save`/`resume` keep the weights, AdamW state and step, so a resumed run equals an
-/// uninterrupted one.
+/// cross-attention context, optionally distilling a frozen teacher (an APTP expert's fine-tuning).
+/// The randomness of step n is a pure function of (seed, n), and `save`/`resume` keep the
+/// weights, AdamW state and step, so a resumed run equals an uninterrupted one.
 public final class DiffusionTrainer {
   public let unet: UNet2DConditionModel
+  public let teacher: UNet2DConditionModel?
   public let scheduler: NoiseSchedule
   public let config: DiffusionTrainingConfig
   public let optimizer: Adam
   public private(set) var step = 0
+  /// The loss terms of the last step (`loss`, `diffusion`, and with a teacher `distillation`, `block`).
+  public private(set) var lastTerms: [String: Float] = [:]
 
-  public init(unet: UNet2DConditionModel, scheduler: NoiseSchedule, config: DiffusionTrainingConfig) {
+  public init(unet: UNet2DConditionModel, scheduler: NoiseSchedule, config: DiffusionTrainingConfig, teacher: UNet2DConditionModel? = nil) {
     self.unet = unet
+    self.teacher = teacher
     self.scheduler = scheduler
     self.config = config
+    teacher?.eval()
+    for p in teacher?.parameters() ?? [] { p.requiresGrad = false }
     unet.train()
     for p in unet.parameters() { p.requiresGrad = true }
     optimizer = Adam.adamW(groups: [ParamGroup(params: unet.parameters(), lr: config.learningRate, weightDecay: config.weightDecay)])
@@ -50,7 +60,9 @@ public final class DiffusionTrainer {
     let noisy = try scheduler.addNoise(samples, noise: noise, timesteps: timesteps)
     let v = scheduler.config.predictionType == "v_prediction"
     let target = v ? try scheduler.velocity(samples, noise: noise, timesteps: timesteps) : noise
-    let prediction = try unet.forward(noisy, timesteps: timesteps, context: context, contextMask: contextMask).sample
+    let blocks = teacher != nil && config.blockWeight > 0
+    let student = try unet.forward(noisy, timesteps: timesteps, context: context, contextMask: contextMask, intermediates: blocks)
+    let prediction = student.sample
     let snr = try scheduler.snr(timesteps)
     let weights: [Float] = snr.map { s in
       guard let gamma = config.snrGamma else { return 1 }
@@ -58,7 +70,28 @@ public final class DiffusionTrainer {
       return Swift.min(e, gamma) / e
     }
     let perSample = try (prediction - target).pow(2).mean(axes: Array(1..<prediction.rank))
-    let loss = try (perSample * Tensor.from(weights, shape: [b])).mean()
+    let diffusion = try (perSample * Tensor.from(weights, shape: [b])).mean()
+    var loss = diffusion
+    var terms: [String: Float] = ["diffusion": try diffusion.item()]
+    if let teacher {
+      let reference = try GradMode.noGrad {
+        try teacher.forward(noisy, timesteps: timesteps, context: context, contextMask: contextMask, intermediates: blocks)
+      }
+      let distillation = try (prediction - reference.sample).pow(2).mean()
+      loss = try diffusion.scaled(config.diffusionWeight) + distillation.scaled(config.distillationWeight)
+      terms["distillation"] = try distillation.item()
+      if blocks {
+        var sum = Tensor.scalar(0)
+        let names = unet.blockOutputNames
+        for name in names {
+          guard let s = student.intermediates[name], let t = reference.intermediates[name] else { continue }
+          sum = try sum + (s - t).pow(2).mean()
+        }
+        let block = try sum.scaled(1 / Float(names.count))
+        loss = try loss + block.scaled(config.blockWeight)
+        terms["block"] = try block.item()
+      }
+    }
     optimizer.groups[0].lr = config.learningRate * LRSchedule.constantWithWarmup(warmup: config.warmupSteps).factor(step)
     optimizer.zeroGrad()
     try loss.backward()
@@ -67,6 +100,8 @@ public final class DiffusionTrainer {
     if value.isFinite { try optimizer.step() }
     optimizer.zeroGrad()
     step += 1
+    terms["loss"] = value
+    lastTerms = terms
     return value
   }
 

@@ -94,6 +94,12 @@ public final class UNet2DConditionModel: Module {
     "UNet2DConditionModel(\(config.inChannels) -> \(config.outChannels), channels \(config.blockOutChannels), heads \(config.headsPerBlock))"
   }
 
+  /// The block outputs block distillation compares (9 for SD): each down block, the mid block,
+  /// each up block — names of `forward(..., intermediates: true)`.
+  public var blockOutputNames: [String] {
+    (0..<downBlocks.count).map { "down_blocks.\($0).hidden_states" } + ["mid_block"] + (0..<upBlocks.count).map { "up_blocks.\($0)" }
+  }
+
   /// Sinusoidal timestep features [B, block_out_channels[0]] (diffusers' `Timesteps`).
   public func timeProjection(_ timesteps: [Float]) -> Tensor {
     Timesteps.embedding(timesteps, dim: timeProjectionDim, flipSinToCos: config.flipSinToCos, shift: Float(config.freqShift))

@@ -127,7 +127,7 @@ public final class PruningTrainer {
     let snr = try scheduler.snr(timesteps)
     let weights = PruningLosses.minSNRWeights(snr: snr, gamma: config.snrGamma, vPrediction: scheduler.config.predictionType == "v_prediction")
     let ratios = try resources.ratios(architecture)
-    let names = Self.blockNames(unet)
+    let names = unet.blockOutputNames
     var t = LossTerms()
     t.diffusion = try PruningLosses.diffusion(student.sample, target, weights: weights)
     t.resource = try config.resourceLoss.value(ratios.mean(), target: prunableTarget)
@@ -142,12 +142,6 @@ public final class PruningTrainer {
     t.total = try t.weighted(config.weights)
     t.expertShares = experts.isEmpty ? [] : (0..<config.codes).map { k in Float(experts.filter { $0 == k }.count) / Float(experts.count) }
     return t
-  }
-
-  /// The 9 (for SD) block outputs the block loss compares: each down block, the mid block, each up block.
-  static func blockNames(_ unet: UNet2DConditionModel) -> [String] {
-    (0..<unet.downBlocks.count).map { "down_blocks.\($0).hidden_states" } + ["mid_block"]
-      + (0..<unet.upBlocks.count).map { "up_blocks.\($0)" }
   }
 }
 

@@ -68,21 +68,33 @@ public struct ResourceModel: Sendable {
   /// reference's `cur` bookkeeping (used for the resource loss) only by the bias and SiLU terms that
   /// do not scale with the kept fraction. Needs counts built from a config.
   public func expertMACs(_ code: [Float]) throws -> Double {
+    try ungated + expertMACsByEntry(code).reduce(0, +)
+  }
+
+  /// The expert's MACs per block (`down_blocks.0`, `mid_block`, ...), gated entries only, in order.
+  public func expertMACsByBlock(_ code: [Float]) throws -> [(block: String, macs: Double)] {
+    var out: [(block: String, macs: Double)] = []
+    for (entry, macs) in zip(structure.entries, try expertMACsByEntry(code)) {
+      let block = entry.module.split(separator: ".").prefix(entry.module.hasPrefix("mid_block") ? 1 : 2).joined(separator: ".")
+      if out.last?.block == block { out[out.count - 1].macs += macs } else { out.append((block, macs)) }
+    }
+    return out
+  }
+
+  func expertMACsByEntry(_ code: [Float]) throws -> [Double] {
     guard let counter else { throw PruningError("expert MACs need a resource model built from the UNet config") }
     guard code.count == structure.length else { throw PruningError("an architecture code needs \(structure.length) values, got \(code.count)") }
     let hard = code.map { $0 >= 0.5 ? 1 : 0 }
-    var sum = ungated
-    for (entry, shape) in zip(structure.entries, shapes) {
-      if let d = entry.depthColumn, hard[d] == 0 { continue }
+    return zip(structure.entries, shapes).map { entry, shape in
+      if let d = entry.depthColumn, hard[d] == 0 { return 0 }
       var column = entry.widthOffset
       let kept = entry.widths.map { w -> Double in
         defer { column += w }
         return Double(hard[column..<(column + w)].reduce(0, +)) / Double(w)
       }
-      let full = counter.macs(shape, kept: kept)
-      sum += full.total + full.activations
+      let macs = counter.macs(shape, kept: kept)
+      return macs.total + macs.activations
     }
-    return sum
   }
 
   /// The reference's conversion of a target on total MACs into one on `P_full`: p' = 1 − (1 − p)·T/P.

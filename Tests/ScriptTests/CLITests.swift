@@ -58,6 +58,51 @@ final class CLITests: XCTestCase {
     XCTAssertTrue(again.1.contains("resumed at step 3"), again.1)
   }
 
+  /// After pruning: filter -> fine-tune an expert -> generate through the router (one shard) ->
+  /// compare, end to end with tiny settings (random teacher weights, a few steps each).
+  func testFilterFinetuneGenerateAfterPruning() throws {
+    let dir = NSTemporaryDirectory() + "aptp-experts-\(UUID().uuidString)"
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let teacher = "model.unet.pretrained_model_name_or_path=configs/teacher/unet.json"
+    let prune = try runAptp([
+      "scripts/prune.aptp", "--config", "configs/pruning/shapes.yaml", teacher, "training.max_train_steps=2",
+      "training.hypernet_pretraining_steps=1", "data.dataloader.train_batch_size=2", "training.logging.logging_dir=\(dir)",
+    ])
+    XCTAssertEqual(prune.0, 0, prune.2)
+    let filter = try runAptp(["scripts/filter_dataset.aptp", "--run", dir, "--limit", "24"])
+    XCTAssertEqual(filter.0, 0, filter.2)
+    XCTAssertTrue(filter.1.contains("train: 24 prompts routed"), filter.1)
+    for file in ["train_mapped_indices.safetensors", "train_assignment.json", "validation_assignment.json"] {
+      XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/" + file), file)
+    }
+    // The expert with the most prompts is fine-tuned for 2 steps (checkpoint at 1), then resumed for a third.
+    let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/train_assignment.json"))) as? [String: Any]
+    let counts = try XCTUnwrap(summary?["counts"] as? [Double])
+    let k = try XCTUnwrap(counts.indices.max { counts[$0] < counts[$1] })
+    let tune = ["scripts/finetune.aptp", "--run", dir, "--expert", String(k), teacher, "data.dataloader.train_batch_size=2", "training.checkpointing_steps=1"]
+    let first = try runAptp(tune + ["training.max_train_steps=2"])
+    XCTAssertEqual(first.0, 0, first.2)
+    XCTAssertTrue(first.1.contains("expert \(k): fine-tuning on \(Int(counts[k])) prompts"), first.1)
+    let again = try runAptp(tune + ["training.max_train_steps=3"])
+    XCTAssertEqual(again.0, 0, again.2)
+    XCTAssertTrue(again.1.contains("expert \(k): resumed at step 2"), again.1)
+    for file in ["unet/config.json", "unet/diffusion_pytorch_model.safetensors", "trainer.safetensors", "arch_vector.safetensors", "log.jsonl"] {
+      XCTAssertTrue(FileManager.default.fileExists(atPath: "\(dir)/experts/\(k)/\(file)"), file)
+    }
+    try Data(#"["a red circle", "two blue squares", "a green ring"]"#.utf8).write(to: URL(fileURLWithPath: dir + "/prompts.json"))
+    let generate = try runAptp([
+      "scripts/generate_images.aptp", "--run", dir, "--out", dir + "/images", "--shard", "0/2", "--prompts", dir + "/prompts.json",
+      teacher, "training.num_inference_steps=2",
+    ])
+    XCTAssertEqual(generate.0, 0, generate.2)
+    XCTAssertTrue(generate.1.contains("2 images in"), generate.1)
+    let listing = try String(contentsOfFile: dir + "/images/images-0-of-2.jsonl", encoding: .utf8)
+    XCTAssertEqual(listing.split(separator: "\n").count, 2, listing)
+    XCTAssertTrue(listing.contains("\"prompt\":\"a green ring\""), listing)
+    for name in ["0.png", "2.png"] { XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/images/" + name), name) }
+    XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/images/1.png"))
+  }
+
   /// scripts/fid.aptp on two small folders (CLIP features of the tiny golden model), with a cached
   /// reference statistics file and an unreadable image that is skipped.
   func testFIDScriptReadsFoldersCachesAndSkipsBrokenImages() throws {
