@@ -49,7 +49,7 @@ let package = Package(
     .executableTarget(
       name: "aptp",
       dependencies: ["REPL", "TensorCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-    .executableTarget(name: "aptp-bench", dependencies: ["TensorCore", "COpenBLAS", "Formats", "Text", "NN", "Diffusion", "Metrics"], swiftSettings: kernelFlags),
+    .executableTarget(name: "aptp-bench", dependencies: ["TensorCore", "COpenBLAS", "Formats", "Text", "NN", "Diffusion", "Metrics", "Pruning"], swiftSettings: kernelFlags),
     .testTarget(name: "FormatsTests", dependencies: ["Formats"]),
     .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
     .testTarget(name: "NNTests", dependencies: ["NN", "TensorCore"]),

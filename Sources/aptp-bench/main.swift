@@ -26,12 +26,17 @@ func fmt(_ v: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)
 
 Runtime.relaunchWithBLASCoreIfNeeded()
 let args = CommandLine.arguments.dropFirst()
-let casesPath = args.first { !$0.hasPrefix("-") && !["text", "unet", "memory", "fid"].contains($0) } ?? "tools/bench/cases.json"
+let casesPath = args.first { !$0.hasPrefix("-") && !["text", "unet", "memory", "fid", "expert"].contains($0) } ?? "tools/bench/cases.json"
 let skipPeer = args.contains("--no-peer")
 do {
   if args.contains("unet") {
     let filter = args.first { $0.hasPrefix("--case=") }.map { String($0.dropFirst("--case=".count)) }
     try unetBench(peer: !skipPeer, only: filter)
+    exit(0)
+  }
+  if args.contains("expert") {
+    try expertBench(configPath: "configs/teacher/unet.json", ffGateWidth: 16, batch: 8, size: 32, tokens: 16)
+    if args.contains("--sd21") { try expertBench(configPath: "configs/sd21_unet.json", ffGateWidth: 32, batch: 1, size: 32, tokens: 77) }
     exit(0)
   }
   if args.contains("fid") {
