@@ -38,7 +38,10 @@ extension Interpreter {
       }
     }
     let exports = MapRef()
-    for (name, value) in scope.bindings where !isBuiltinName(name) && !name.hasPrefix("_") { exports[name] = value }
+    // A module may define a name that is also a builtin (`fn load`): exported when it is its own.
+    for (name, value) in scope.bindings where !name.hasPrefix("_") && (!isBuiltinName(name) || !value.isSameObject(as: mainGlobals[name])) {
+      exports[name] = value
+    }
     let module = Value.map(exports)
     loadedModules[key] = module
     return module

@@ -140,3 +140,22 @@ public func formatNumber(_ n: Double) -> String {
   if n == n.rounded(), Swift.abs(n) < 1e16 { return String(Int64(n)) }
   return String(n)
 }
+
+extension Value {
+  /// True when both hold the same reference (function, native object, list or map) or the same scalar.
+  func isSameObject(as other: Value?) -> Bool {
+    guard let other else { return false }
+    switch (self, other) {
+    case (.closure(let a), .closure(let b)): return a === b
+    case (.function(let a), .function(let b)): return a === b
+    case (.native(let a), .native(let b)): return a === b
+    case (.list(let a), .list(let b)): return a === b
+    case (.map(let a), .map(let b)): return a === b
+    case (.null, .null): return true
+    case (.bool(let a), .bool(let b)): return a == b
+    case (.number(let a), .number(let b)): return a == b
+    case (.string(let a), .string(let b)): return a == b
+    default: return false
+    }
+  }
+}
