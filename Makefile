@@ -8,7 +8,7 @@ setup:
 
 demo: setup
 	swift build -c release --product aptp
-	.build/release/aptp scripts/demo.aptp
+	.build/release/aptp scripts/demo.aptp $(DEMO_ARGS)
 
 test: setup
 	swift build --build-tests

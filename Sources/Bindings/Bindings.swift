@@ -58,6 +58,7 @@ public enum Bindings {
       ("tensor", tensorModule(ctx)), ("nn", nnModule(ctx)), ("optim", optimModule(ctx)),
       ("st", safetensorsModule(ctx)), ("image", imageModule(ctx)), ("yaml", configModule(format: "YAML")),
       ("json", configModule(format: "JSON")), ("text", textModule(ctx)), ("diffusion", diffusionModule(ctx)), ("pruning", pruningModule(ctx)), ("data", dataModule(ctx)), ("metrics", metricsModule(ctx)), ("plot", plotModule(ctx)),
+      ("io", ioModule()),
     ]
     for (name, m) in modules {
       interp.nativeModules[name] = .map(m)

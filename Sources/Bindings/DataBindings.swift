@@ -55,6 +55,8 @@ func configureDataTypes(_ ctx: BindingContext) {
     guard i >= 0, i < w.count(s) else { throw a.bad(1, "index in 0..<\(w.count(s))") }
     return .string(w.scene(s, i).caption)
   }
+  t.properties["resolution"] = NativeProperty(doc: "Image side in pixels.") { o in .number(Double((o.payload as? ShapesBox)?.world.resolution ?? 0)) }
+  t.properties["seed"] = NativeProperty(doc: "The world's seed.") { o in .number(Double((o.payload as? ShapesBox)?.world.seed ?? 0)) }
   method(t, "size", [p("split")], doc: "Number of samples in a split.") { a in .number(Double(try world(a).count(try a.split(0)))) }
   method(t, "export_cc3m", [p("folder"), p("train", .null), p("validation", .null)],
     doc: "Writes both splits in the CC3M layout (TSV + extension-less PNG files) under folder; counts default to the world's split sizes.") { a in

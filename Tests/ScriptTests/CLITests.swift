@@ -103,6 +103,19 @@ final class CLITests: XCTestCase {
     XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/images/1.png"))
   }
 
+  /// scripts/demo.aptp with the CI's tiny settings: prune, route, fine-tune, generate, evaluate, report.
+  func testDemoRunsEndToEndWithQuickSettings() throws {
+    let dir = NSTemporaryDirectory() + "aptp-demo-\(UUID().uuidString)"
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let (code, out, err) = try runAptp(["scripts/demo.aptp", "--out", dir, "--size", "quick"])
+    XCTAssertEqual(code, 0, err + out)
+    XCTAssertTrue(out.contains("| method | MACs | share of teacher | s/image | FID | CLIP score | CMMD |"), out)
+    for method in ["| teacher |", "| APTP (K=4) |", "| single architecture |"] { XCTAssertTrue(out.contains(method), method) }
+    for file in ["report/README.md", "report/metrics.json", "aptp/router.safetensors", "single/router.safetensors", "images/teacher/0.png"] {
+      XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/" + file), file)
+    }
+  }
+
   /// scripts/fid.aptp on two small folders (CLIP features of the tiny golden model), with a cached
   /// reference statistics file and an unreadable image that is skipped.
   func testFIDScriptReadsFoldersCachesAndSkipsBrokenImages() throws {
