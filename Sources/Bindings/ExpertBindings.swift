@@ -19,6 +19,15 @@ func addExpertFunctions(_ m: MapRef, _ ctx: BindingContext) {
     let code = try bundle.router.expertCodes.narrow(0, start: k, length: 1).toArray()
     return ctx.wrap(unet: try Experts.extract(from: unet, structure: structure, code: code))
   }
+  def(m, "sinkhorn", [p("scores"), p("iterations", .number(3)), p("epsilon", .number(0.05))],
+    doc: "Sinkhorn-balanced assignment weights [B, K] for scores [B, K] (each row sums to 1; columns pushed toward B/K), as the router's optimal transport.") { a in
+    let s = try a.tensor(0, ctx)
+    guard s.rank == 2, s.shape[0] > 0, s.shape[1] > 0 else { throw a.bad(0, "scores [B, K]") }
+    let iterations = try a.int(1)
+    guard iterations >= 0 else { throw a.bad(1, "iterations >= 0") }
+    let q = sinkhorn(s.contiguous().toArray(), batch: s.shape[0], codes: s.shape[1], epsilon: Float(try a.number(2)), iterations: iterations)
+    return ctx.wrap(try Tensor.from(q, shape: s.shape))
+  }
   def(m, "count_macs", [p("f")],
     doc: "Calls f() and returns {result, macs}: the multiply-accumulates its layers performed (the reference's op-counter formulas; use batch 1 for MACs per sample).") { a in
     let (result, macs) = try OpCounter.measure { try a.interpreter.callValue(a[0], []) }

@@ -26,5 +26,12 @@ func ioModule() -> MapRef {
     }
     return .list(ListRef(names.filter { !$0.hasPrefix(".") }.sorted().map { .string($0) }))
   }
+  def(m, "interactive", [], doc: "True when standard input and output are terminals (a person is watching).") { _ in
+    .bool(isatty(0) != 0 && isatty(1) != 0)
+  }
+  def(m, "input", [p("prompt", .string(""))], doc: "Prints prompt and reads one line from standard input (nil at end of input).") { a in
+    a.interpreter.output(try a.string(0))
+    return readLine().map { .string($0) } ?? .null
+  }
   return m
 }

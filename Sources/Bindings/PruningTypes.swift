@@ -97,6 +97,22 @@ private func configureRouterType(_ ctx: BindingContext) {
       ]))
     }))
   }
+  method(t, "logits", [p("embeddings")], doc: "The architecture predictor's logits [B, D] for prompt embeddings [B, dim].") { a in
+    let b = try bundle(a)
+    var e = try a.tensor(0, ctx)
+    if e.rank == 1 { e = try e.reshape([1, e.count]) }
+    return ctx.wrap(try GradMode.noGrad { try b.predictor(e).expand([e.shape[0], b.router.relaxation.structure.length]) })
+  }
+  method(t, "relax", [p("logits"), p("seed", .null)],
+    doc: "The Gumbel-sigmoid relaxation of logits [B, D] (width groups, and the depth survival profile); with a seed, Gumbel noise is added.") { a in
+    let b = try bundle(a)
+    let noise: GumbelNoise = try a.optionalInt(1).map { .random(Generator(seed: UInt64(bitPattern: Int64($0)))) } ?? .none
+    return ctx.wrap(try GradMode.noGrad { try b.router.relaxation.sample(try a.tensor(0, ctx), noise: noise) })
+  }
+  method(t, "scores", [p("relaxed")], doc: "Cosine similarities [B, K] of relaxed vectors with the experts' codes, both width-depth normalised.") { a in
+    let b = try bundle(a)
+    return ctx.wrap(try GradMode.noGrad { try b.router.scores(try a.tensor(0, ctx), codes: b.router.sampledCodes) })
+  }
   method(t, "describe", [p("expert")], doc: "The per-block chart of expert k's code.") { a in
     let b = try bundle(a)
     let k = try a.int(0)

@@ -89,7 +89,7 @@ public final class ArchitectureRouter: Module {
   }
 
   /// Cosine scores [B, K] between relaxed logits and codes (both resource-normalised).
-  func scores(_ relaxedLogits: Tensor, codes: Tensor) throws -> Tensor {
+  public func scores(_ relaxedLogits: Tensor, codes: Tensor) throws -> Tensor {
     try normalizedRows(widthDepthNormalize(relaxedLogits)).matmul(normalizedRows(widthDepthNormalize(codes)).transpose(0, 1))
   }
 

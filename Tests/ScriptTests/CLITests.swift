@@ -114,6 +114,12 @@ final class CLITests: XCTestCase {
     for file in ["report/README.md", "report/metrics.json", "aptp/router.safetensors", "single/router.safetensors", "images/teacher/0.png"] {
       XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/" + file), file)
     }
+    // The routing tour narrates the demo's router (no pauses: stdin is not a terminal).
+    let tour = try runAptp(["scripts/tour_router.aptp", "--run", dir + "/aptp"])
+    XCTAssertEqual(tour.0, 0, tour.2)
+    for step in ["1. The prompt encoder", "5. In training, optimal transport", "iteration 3: expert load", "6. The chosen experts"] {
+      XCTAssertTrue(tour.1.contains(step), step)
+    }
   }
 
   /// scripts/fid.aptp on two small folders (CLIP features of the tiny golden model), with a cached
