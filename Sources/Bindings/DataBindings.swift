@@ -58,6 +58,17 @@ func configureDataTypes(_ ctx: BindingContext) {
   t.properties["resolution"] = NativeProperty(doc: "Image side in pixels.") { o in .number(Double((o.payload as? ShapesBox)?.world.resolution ?? 0)) }
   t.properties["seed"] = NativeProperty(doc: "The world's seed.") { o in .number(Double((o.payload as? ShapesBox)?.world.seed ?? 0)) }
   method(t, "size", [p("split")], doc: "Number of samples in a split.") { a in .number(Double(try world(a).count(try a.split(0)))) }
+  method(t, "report", [p("split"), p("count", .null)],
+    doc: "The split's distribution over its first `count` scenes: {scenes, objects, complexity, mean_complexity, with_relation, kinds, colors} (count maps keyed by value).") { a in
+    let r = try world(a).report(try a.split(0), count: try a.optionalInt(1))
+    let counts = { (d: [Int: Int]) in Value.map(MapRef(d.sorted { $0.key < $1.key }.map { (String($0.key), .number(Double($0.value))) })) }
+    let named = { (d: [String: Int]) in Value.map(MapRef(d.sorted { $0.key < $1.key }.map { ($0.key, .number(Double($0.value))) })) }
+    return .map(MapRef([
+      ("scenes", .number(Double(r.scenes))), ("objects", counts(r.objects)), ("complexity", counts(r.complexity)),
+      ("mean_complexity", .number(r.meanComplexity)), ("with_relation", .number(Double(r.withRelation))),
+      ("kinds", named(r.kinds)), ("colors", named(r.colors)),
+    ]))
+  }
   method(t, "export_cc3m", [p("folder"), p("train", .null), p("validation", .null)],
     doc: "Writes both splits in the CC3M layout (TSV + extension-less PNG files) under folder; counts default to the world's split sizes.") { a in
     try world(a).exportCC3M(to: try a.string(0), train: try a.optionalInt(1), validation: try a.optionalInt(2))

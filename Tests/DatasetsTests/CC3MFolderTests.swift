@@ -56,3 +56,18 @@ final class CC3MFolderTests: XCTestCase {
     XCTAssertThrowsError(try CC3MSplit(folder: folder, split: "train")) { e in XCTAssertTrue("\(e)".contains("99_x"), "\(e)") }
   }
 }
+
+final class ShapesReportTests: XCTestCase {
+  func testReportCountsAddUpAndSpreadOverComplexity() {
+    let world = ShapesWorld(seed: 2, resolution: 32, trainCount: 3000, validationCount: 10)
+    let r = world.report(.train, count: 2000)
+    XCTAssertEqual(r.scenes, 2000)
+    XCTAssertEqual(r.objects.values.reduce(0, +), 2000)
+    XCTAssertEqual(r.complexity.values.reduce(0, +), 2000)
+    XCTAssertEqual(Set(r.objects.keys), [1, 2, 3, 4])
+    XCTAssertGreaterThanOrEqual(r.complexity.count, 6)
+    XCTAssertEqual(r.kinds.values.reduce(0, +), r.objects.reduce(0) { $0 + $1.key * $1.value })
+    XCTAssertGreaterThan(r.withRelation, 0)
+    XCTAssertEqual(world.report(.validation).scenes, 10)
+  }
+}
