@@ -46,11 +46,12 @@ final class CLITests: XCTestCase {
       "scripts/prune.aptp", "--config", "configs/pruning/shapes.yaml",
       "model.unet.pretrained_model_name_or_path=configs/teacher/unet.json", "training.max_train_steps=3",
       "training.hypernet_pretraining_steps=1", "data.dataloader.train_batch_size=2", "training.logging.logging_dir=\(dir)",
+      "training.validation_steps=2", "training.image_logging_steps=3", "training.num_inference_steps=1", "data.max_generated_samples=2",
     ]
     let (code, out, err) = try runAptp(argv)
     XCTAssertEqual(code, 0, err)
-    XCTAssertTrue(out.contains("step 3/3"), out)
-    for file in ["config.yaml", "checkpoint.safetensors", "router.safetensors", "log.jsonl"] {
+    XCTAssertTrue(out.contains("3/3 main"), out)
+    for file in ["config.yaml", "checkpoint.safetensors", "router.safetensors", "log.jsonl", "validation.jsonl", "samples/step_3/expert_0.png", "samples/step_3/expert_3.png"] {
       XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/" + file), file)
     }
     let again = try runAptp(argv + ["training.max_train_steps=4"])
