@@ -29,7 +29,7 @@ public final class BindingContext {
   public let pipelineType = NativeType(name: "Pipeline", doc: "A text-to-image pipeline: generate(prompts, ...) -> images.")
   public let diffusionTrainerType = NativeType(name: "DiffusionTrainer", doc: "Trains a UNet: step(samples, context, mask), save(dir), resume(dir).")
   public let shapesType = NativeType(name: "ShapesWorld", doc: "The built-in captioned shapes dataset.")
-  public let cc3mType = NativeType(name: "CC3M", doc: "A Conceptual Captions split on disk (TSV + image folder).")
+  public let captionedImagesType = NativeType(name: "CaptionedImages", doc: "Captioned images on disk (a CC3M or COCO split): captions, images, batches.")
   public let clipModelType = NativeType(name: "CLIP", doc: "A CLIP model: image and text embeddings for CLIP score and CMMD.")
   public let lossLogType = NativeType(name: "LossLog", doc: "A run's log: one map per step; prints as a sparkline per term.")
   public let statsType = NativeType(name: "FIDStats", doc: "Mean and covariance of features (float64) for FID; cacheable with save(path).")

@@ -17,7 +17,18 @@ func dataModule(_ ctx: BindingContext) -> MapRef {
   }
   def(m, "cc3m", [p("folder"), p("split", .string("train"))],
     doc: "A Conceptual Captions split in the original's layout: folder/Train_GCC-training.tsv + folder/training/<row>_<hash> (or the validation pair).") { a in
-    .native(NativeObject(type: ctx.cc3mType, payload: try CC3MSplit(folder: try a.string(0), split: try a.string(1))))
+    .native(NativeObject(type: ctx.captionedImagesType, payload: try CaptionedImages.cc3m(folder: try a.string(0), split: try a.string(1))))
+  }
+  def(m, "coco", [p("folder"), p("split", .string("train")), p("year", .number(2014))],
+    doc: "MS-COCO captions (one row per annotation, file order): folder/annotations/captions_<split><year>.json + folder/images/<split><year>/.") { a in
+    .native(NativeObject(type: ctx.captionedImagesType, payload: try CaptionedImages.coco(folder: try a.string(0), split: try a.string(1), year: try a.int(2))))
+  }
+  def(m, "coco30k", [p("folder"), p("count", .number(30_000)), p("seed", .number(42)), p("year", .number(2014))],
+    doc: "The original's COCO-30k evaluation set: first caption per val image, then numpy's seed-42 choice without replacement.") { a in
+    let seed = try a.int(2)
+    guard seed >= 0, seed <= Int(UInt32.max) else { throw a.bad(2, "seed in 0...2^32-1") }
+    return .native(NativeObject(type: ctx.captionedImagesType, payload: try CaptionedImages.coco30k(
+      folder: try a.string(0), count: try a.int(1), seed: UInt32(seed), year: try a.int(3))))
   }
   return m
 }
@@ -74,7 +85,7 @@ func configureDataTypes(_ ctx: BindingContext) {
     try world(a).exportCC3M(to: try a.string(0), train: try a.optionalInt(1), validation: try a.optionalInt(2))
     return .null
   }
-  configureCC3MType(ctx)
+  configureCaptionedImagesType(ctx)
 
   let d = ctx.diffusionTrainerType
   let trainer = { (a: Arguments) in try a.payload(DiffusionTrainer.self, "DiffusionTrainer") }
@@ -96,10 +107,15 @@ func configureDataTypes(_ ctx: BindingContext) {
   }
 }
 
-func configureCC3MType(_ ctx: BindingContext) {
-  let t = ctx.cc3mType
-  let split = { (a: Arguments) in try a.payload(CC3MSplit.self, "CC3M") }
-  t.describe = { o in (o.payload as? CC3MSplit).map { "<CC3M \($0.folder): \($0.samples.count) images>" } ?? "<CC3M>" }
+func configureCaptionedImagesType(_ ctx: BindingContext) {
+  let t = ctx.captionedImagesType
+  let split = { (a: Arguments) in try a.payload(CaptionedImages.self, "CaptionedImages") }
+  t.describe = { o in (o.payload as? CaptionedImages).map { "<CaptionedImages \($0.folder): \($0.samples.count) rows>" } ?? "<CaptionedImages>" }
+  method(t, "path", [p("index")], doc: "The image file of sample index.") { a in
+    let s = try split(a), i = try a.int(0)
+    guard i >= 0, i < s.samples.count else { throw a.bad(0, "index in 0..<\(s.samples.count)") }
+    return .string(s.samples[i].path)
+  }
   method(t, "size", [], doc: "Number of images found (rows without an image are absent).") { a in .number(Double(try split(a).samples.count)) }
   method(t, "caption", [p("index")], doc: "The caption of sample index.") { a in
     let s = try split(a), i = try a.int(0)

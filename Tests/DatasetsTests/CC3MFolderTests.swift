@@ -19,14 +19,14 @@ final class CC3MFolderTests: XCTestCase {
   func testExportReadsBackCaptionsAndImagesInRowOrder() throws {
     let folder = try exported()
     for (split, name) in [(ShapesWorld.Split.train, "train"), (.validation, "validation")] {
-      let read = try CC3MSplit(folder: folder, split: name)
+      let read = try CaptionedImages.cc3m(folder: folder, split: name)
       XCTAssertEqual(read.samples.count, world.count(split))
       for i in 0..<read.samples.count {
         XCTAssertEqual(read.samples[i].caption, world.scene(split, i).caption)
         XCTAssertEqual(try read.image(i), try world.render(world.scene(split, i)))
       }
     }
-    let batch = try CC3MSplit(folder: folder, split: "train").batch([0, 11, 5], resolution: 16)
+    let batch = try CaptionedImages.cc3m(folder: folder, split: "train").batch([0, 11, 5], resolution: 16)
     let expected = try world.batch(.train, [0, 11, 5])
     XCTAssertEqual(batch.images.shape, [3, 3, 16, 16])
     XCTAssertEqual(batch.images.toArray(), expected.images.toArray())
@@ -35,25 +35,25 @@ final class CC3MFolderTests: XCTestCase {
 
   func testCorruptImagesAreSkippedAndResizeKeepsTheShortSide() throws {
     let folder = try exported()
-    let split = try CC3MSplit(folder: folder, split: "train")
+    let split = try CaptionedImages.cc3m(folder: folder, split: "train")
     try Data([1, 2, 3]).write(to: URL(fileURLWithPath: split.samples[2].path))
     let batch = try split.batch([1, 2, 3], resolution: 8, flips: Generator(seed: 1))
     XCTAssertEqual(batch.skipped, [split.samples[2].path])
     XCTAssertEqual(batch.images.shape, [2, 3, 8, 8])
     XCTAssertEqual(batch.captions, [split.samples[1].caption, split.samples[3].caption])
     let wide = try Image(width: 40, height: 20, channels: 3, fill: 9)
-    let resized = try CC3MSplit.resizedShortestSide(wide, to: 10)
+    let resized = try CaptionedImages.resizedShortestSide(wide, to: 10)
     XCTAssertEqual([resized.width, resized.height], [20, 10])
   }
 
   func testBadFoldersAndSplitsAreClearErrors() throws {
-    XCTAssertThrowsError(try CC3MSplit(folder: "/nonexistent-cc3m", split: "train")) { e in
+    XCTAssertThrowsError(try CaptionedImages.cc3m(folder: "/nonexistent-cc3m", split: "train")) { e in
       XCTAssertTrue("\(e)".contains("Train_GCC-training.tsv"), "\(e)")
     }
     let folder = try exported()
-    XCTAssertThrowsError(try CC3MSplit(folder: folder, split: "test")) { e in XCTAssertTrue("\(e)".contains("train or validation")) }
+    XCTAssertThrowsError(try CaptionedImages.cc3m(folder: folder, split: "test")) { e in XCTAssertTrue("\(e)".contains("train or validation")) }
     try Data([0]).write(to: URL(fileURLWithPath: folder + "/training/99_x"))
-    XCTAssertThrowsError(try CC3MSplit(folder: folder, split: "train")) { e in XCTAssertTrue("\(e)".contains("99_x"), "\(e)") }
+    XCTAssertThrowsError(try CaptionedImages.cc3m(folder: folder, split: "train")) { e in XCTAssertTrue("\(e)".contains("99_x"), "\(e)") }
   }
 }
 
