@@ -9,15 +9,35 @@ import TensorCore
 
 /// Adds `pruning.extract`, `pruning.count_macs` and `pruning.expert_macs` to the pruning module.
 func addExpertFunctions(_ m: MapRef, _ ctx: BindingContext) {
-  def(m, "extract", [p("unet"), p("router"), p("expert")],
-    doc: "The physically smaller UNet of expert k: the full UNet's weights sliced by the router's hard code k (pruned widths recorded in its config).") { a in
+  def(m, "extract", [p("unet"), p("router"), p("expert", .number(0)), p("ff_gate_width", .number(32))],
+    doc: "The physically smaller UNet of expert k: the full UNet's weights sliced by the router's hard code k (pruned widths recorded in its config); `router` may also be a code [D] (then ff_gate_width gives the layout).") { a in
     let unet = try a.native(0, UNet2DConditionModel.self, "UNet")
+    if case .native(let o) = a[1], let code = o.payload as? Tensor {
+      let structure = try GateStructure(unet: unet, ffGateWidth: try a.int(3))
+      return ctx.wrap(unet: try Experts.extract(from: unet, structure: structure, code: code.contiguous().toArray()))
+    }
     let bundle = try a.native(1, RouterBox.self, "Router").bundle
     let k = try a.int(2)
     guard k >= 0, k < bundle.router.codeCount else { throw a.bad(2, "expert index in 0..<\(bundle.router.codeCount)") }
     let structure = try bundle.structure(for: unet)
     let code = try bundle.router.expertCodes.narrow(0, start: k, length: 1).toArray()
     return ctx.wrap(unet: try Experts.extract(from: unet, structure: structure, code: code))
+  }
+  def(m, "baseline_code", [p("unet"), p("method"), p("target", .number(0.6)), p("height", .number(32)), p("width", .number(32)),
+    p("tokens", .number(77)), p("ff_gate_width", .number(32)), p("seed", .number(0))],
+    doc: "{code [D], macs_ratio}: one architecture for every prompt at a target on total MACs — method \"magnitude\" (smallest L1 groups removed first), \"random\" (seeded order) or \"uniform\" (the same fraction of every gate).") { a in
+    let unet = try a.native(0, UNet2DConditionModel.self, "UNet")
+    let s = try GateStructure(unet: unet, ffGateWidth: try a.int(6))
+    let r = try ResourceModel(config: unet.config, structure: s, height: try a.int(3), width: try a.int(4), tokens: try a.int(5))
+    let target = try a.number(2)
+    let code: [Float]
+    switch try a.string(1) {
+    case "magnitude": code = try BaselineCodes.magnitude(unet, structure: s, resources: r, target: target)
+    case "random": code = try BaselineCodes.random(structure: s, resources: r, target: target, seed: UInt64(max(0, try a.int(7))))
+    case "uniform": code = try BaselineCodes.uniform(unet, structure: s, resources: r, target: target)
+    default: throw a.bad(1, "\"magnitude\", \"random\" or \"uniform\"")
+    }
+    return .map(MapRef([("code", ctx.wrap(try Tensor.from(code, shape: [code.count]))), ("macs_ratio", .number(try BaselineCodes.ratio(code, r)))]))
   }
   def(m, "sinkhorn", [p("scores"), p("iterations", .number(3)), p("epsilon", .number(0.05))],
     doc: "Sinkhorn-balanced assignment weights [B, K] for scores [B, K] (each row sums to 1; columns pushed toward B/K), as the router's optimal transport.") { a in
