@@ -34,8 +34,8 @@ extension Arguments {
 
 func plotModule(_ ctx: BindingContext) -> MapRef {
   let m = MapRef()
-  def(m, "lines", [p("path"), p("series"), p("title", .string("")), p("panels", .bool(true))],
-    doc: "Writes a PNG line chart: series maps a name to a list of numbers (x = index) or to {x: [...], y: [...]}; panels: one panel per series.") { a in
+  def(m, "lines", [p("path"), p("series"), p("title", .string("")), p("panels", .bool(true)), p("markers", .bool(false))],
+    doc: "Writes a PNG line chart: series maps a name to a list of numbers (x = index) or to {x: [...], y: [...]}; panels: one panel per series; markers: a square at every point (with one point per series, a scatter plot).") { a in
     var series: [(name: String, x: [Double], y: [Double])] = []
     for (key, v) in try a.map(1).entries {
       let name = key.description
@@ -56,7 +56,7 @@ func plotModule(_ ctx: BindingContext) -> MapRef {
       default: throw Diagnostic(.type, "series '\(name)' must be a list of numbers or {x, y}")
       }
     }
-    try PNG.write(try Chart.lines(series, title: try a.string(2), panels: try a.bool(3)), to: try a.string(0))
+    try PNG.write(try Chart.lines(series, title: try a.string(2), panels: try a.bool(3), markers: try a.bool(4)), to: try a.string(0))
     return .null
   }
   def(m, "bars", [p("path"), p("labels"), p("values"), p("title", .string(""))], doc: "Writes a PNG bar chart, one bar per label.") { a in

@@ -8,9 +8,11 @@ public enum Chart {
   ]
 
   /// A line chart of named series over x (one x value per point; series may differ in length).
-  /// Each series can be drawn in its own panel (`panels: true`), useful when scales differ.
+  /// Each series can be drawn in its own panel (`panels: true`), useful when scales differ;
+  /// `markers` draws a square at every point (a scatter plot when each series has one point).
   public static func lines(
-    _ series: [(name: String, x: [Double], y: [Double])], title: String, width: Int = 640, panelHeight: Int = 160, panels: Bool = true
+    _ series: [(name: String, x: [Double], y: [Double])], title: String, width: Int = 640, panelHeight: Int = 160, panels: Bool = true,
+    markers: Bool = false
   ) throws -> Image {
     guard !series.isEmpty else { throw FormatError(.image, file: "<chart>", "a line chart needs at least one series") }
     let groups: [[(name: String, x: [Double], y: [Double])]] = panels ? series.map { [$0] } : [series]
@@ -30,6 +32,7 @@ public enum Chart {
           let px = frame.x + Int(Double(frame.w) * (xv - x0) / max(x1 - x0, 1e-12))
           let py = frame.y + frame.h - Int(Double(frame.h) * (yv - y0) / max(y1 - y0, 1e-12))
           if let p = previous { canvas.line(p.0, p.1, px, py, color) } else { canvas.dot(px, py, color) }
+          if markers { canvas.rect(px - 2, py - 2, 5, 5, color) }
           previous = (px, py)
         }
         BitmapFont.draw(s.name, into: &canvas.image, x: frame.x + 4, y: frame.y + 2 + k * BitmapFont.lineHeight, color: color)

@@ -142,6 +142,12 @@ public func formatNumber(_ n: Double) -> String {
 }
 
 extension Value {
+  /// True for nil.
+  var isNilValue: Bool {
+    if case .null = self { return true }
+    return false
+  }
+
   /// True when both hold the same reference (function, native object, list or map) or the same scalar.
   func isSameObject(as other: Value?) -> Bool {
     guard let other else { return false }
