@@ -123,6 +123,40 @@ final class CLITests: XCTestCase {
     }
   }
 
+  /// scripts/ablate.aptp varies a key with a static baseline beside it (tiny settings), writes the
+  /// table in three formats and the chart, and reuses finished stages on a second run.
+  func testAblationRunnerWritesItsTableAndReusesStages() throws {
+    let dir = NSTemporaryDirectory() + "aptp-ablate-\(UUID().uuidString)"
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let argv = ["scripts/ablate.aptp", "--vary", "model.quantizer.num_arch_vq_codebook_embeddings=1,2", "--baselines", "uniform",
+                "--out", dir, "--size", "quick"]
+    let first = try runAptp(argv)
+    XCTAssertEqual(first.0, 0, first.2 + first.1)
+    for row in ["| num_arch_vq_codebook_embeddings=1 | 0 |", "| num_arch_vq_codebook_embeddings=2 | 0 |", "| uniform | 0 |"] {
+      XCTAssertTrue(first.1.contains(row), row)
+    }
+    for file in ["results.md", "results.csv", "results.json", "fid_vs_macs.png"] {
+      XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/" + file), file)
+    }
+    let again = try runAptp(argv)
+    XCTAssertEqual(again.0, 0, again.2)
+    XCTAssertTrue(again.1.contains("reusing \(dir)/images/num_arch_vq_codebook_embeddings=2/seed0"), again.1)
+  }
+
+  /// scripts/paper_table.aptp with tiny settings: every method of the comparison gets a row.
+  func testPaperTableListsEveryMethod() throws {
+    let dir = NSTemporaryDirectory() + "aptp-paper-\(UUID().uuidString)"
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let (code, out, err) = try runAptp(["scripts/paper_table.aptp", "--size", "quick", "--out", dir, "--doc", dir + "/results.md"])
+    XCTAssertEqual(code, 0, err + out)
+    let doc = try String(contentsOfFile: dir + "/results.md", encoding: .utf8)
+    for method in ["teacher (unpruned)", "APTP K=4", "APTP K=8", "APTP K=4 without OT", "single architecture", "magnitude pruning",
+                   "random pruning", "uniform pruning"] {
+      XCTAssertTrue(doc.contains("| \(method) |"), method)
+    }
+    XCTAssertTrue(doc.contains("Produced by `aptp scripts/paper_table.aptp --size quick"), doc)
+  }
+
   /// scripts/fid.aptp on two small folders (CLIP features of the tiny golden model), with a cached
   /// reference statistics file and an unreadable image that is skipped.
   func testFIDScriptReadsFoldersCachesAndSkipsBrokenImages() throws {
