@@ -125,22 +125,11 @@ extension Tensor {
       let x0 = Swift.max(ox * st.1 - padding.1, 0), x1 = Swift.min(ox * st.1 - padding.1 + kernel.1, w)
       return 1 / Float(Swift.max((y1 - y0) * (x1 - x0), 1))
     }
+    let window = PoolWindow(h: h, w: w, ho: ho, wo: wo, kernel: kernel, stride: st, padding: padding)
     Parallel.forEach(planes) { p in
       let s = src.data + p * h * w, d = out.data + p * ho * wo
-      for oy in 0..<ho {
-        for ox in 0..<wo {
-          var acc: Float = 0
-          for ky in 0..<kernel.0 {
-            let iy = oy * st.0 - padding.0 + ky
-            if iy < 0 || iy >= h { continue }
-            for kx in 0..<kernel.1 {
-              let ix = ox * st.1 - padding.1 + kx
-              if ix >= 0 && ix < w { acc += s[iy * w + ix] }
-            }
-          }
-          d[oy * wo + ox] = acc * norm(oy, ox)
-        }
-      }
+      window.separable(s, d, start: 0, combine: +)
+      for oy in 0..<ho { for ox in 0..<wo { d[oy * wo + ox] *= norm(oy, ox) } }
     }
     let inShape = shape
     return out.record("avg_pool2d", [self]) { g in
@@ -174,6 +163,14 @@ extension Tensor {
     let planes = shape[0] * shape[1]
     let src = isContiguous ? detach() : contiguousCopy()
     let out = Tensor(shape: [shape[0], shape[1], ho, wo], zeroed: false)
+    if !(GradMode.isEnabled && requiresGrad) {
+      // Inference: a separable max (rows, then columns) without argmax bookkeeping; NaN propagates.
+      let window = PoolWindow(h: h, w: w, ho: ho, wo: wo, kernel: kernel, stride: st, padding: padding)
+      Parallel.forEach(planes) { p in
+        window.separable(src.data + p * h * w, out.data + p * ho * wo, start: -Float.infinity) { a, b in a > b || a.isNaN ? a : b }
+      }
+      return out
+    }
     let argmax = Tensor(shape: out.shape, dtype: .int64)
     let amp = argmax.intData
     Parallel.forEach(planes) { p in
@@ -208,6 +205,51 @@ extension Tensor {
         }
       }
       return [gi]
+    }
+  }
+}
+
+/// The geometry of one pooling window over a [h, w] plane, applied separably: each output column's
+/// window is first combined along input rows (kernel.1 values), then those row results along the
+/// kernel.0 rows of each output row; out-of-bounds (padding) cells are skipped.
+struct PoolWindow {
+  let h: Int, w: Int, ho: Int, wo: Int
+  let kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int)
+
+  /// d[oy, ox] = combine over the valid window of s, starting from `start`.
+  @inline(__always)
+  func separable(_ s: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Float>, start: Float, combine: (Float, Float) -> Float) {
+    let rows = UnsafeMutablePointer<Float>.allocate(capacity: h * wo)
+    defer { rows.deallocate() }
+    // Output columns whose window lies fully inside the row: no bounds checks there.
+    let firstFull = Swift.min(wo, Swift.max(0, (padding.1 + stride.1 - 1) / stride.1))
+    let lastFull = Swift.max(firstFull, Swift.min(wo, (w + padding.1 - kernel.1) / stride.1 + 1))
+    for y in 0..<h {
+      let src = s + y * w, dst = rows + y * wo
+      for ox in 0..<wo where ox < firstFull || ox >= lastFull {
+        var acc = start
+        for kx in 0..<kernel.1 {
+          let ix = ox * stride.1 - padding.1 + kx
+          if ix >= 0 && ix < w { acc = combine(acc, src[ix]) }
+        }
+        dst[ox] = acc
+      }
+      for ox in firstFull..<lastFull {
+        let base = src + ox * stride.1 - padding.1
+        var acc = start
+        for kx in 0..<kernel.1 { acc = combine(acc, base[kx]) }
+        dst[ox] = acc
+      }
+    }
+    for oy in 0..<ho {
+      let out = d + oy * wo
+      for ox in 0..<wo { out[ox] = start }
+      for ky in 0..<kernel.0 {
+        let iy = oy * stride.0 - padding.0 + ky
+        if iy < 0 || iy >= h { continue }
+        let row = rows + iy * wo
+        for ox in 0..<wo { out[ox] = combine(out[ox], row[ox]) }
+      }
     }
   }
 }

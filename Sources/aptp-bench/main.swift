@@ -26,7 +26,7 @@ func fmt(_ v: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)
 
 Runtime.relaunchWithBLASCoreIfNeeded()
 let args = CommandLine.arguments.dropFirst()
-let casesPath = args.first { !$0.hasPrefix("-") && !["text", "unet", "memory", "fid", "expert"].contains($0) } ?? "tools/bench/cases.json"
+let casesPath = args.first { !$0.hasPrefix("-") && !["text", "unet", "memory", "fid", "expert", "features"].contains($0) } ?? "tools/bench/cases.json"
 let skipPeer = args.contains("--no-peer")
 do {
   if args.contains("unet") {
@@ -37,6 +37,10 @@ do {
   if args.contains("expert") {
     try expertBench(configPath: "configs/teacher/unet.json", ffGateWidth: 16, batch: 8, size: 32, tokens: 16)
     if args.contains("--sd21") { try expertBench(configPath: "configs/sd21_unet.json", ffGateWidth: 32, batch: 1, size: 32, tokens: 77) }
+    exit(0)
+  }
+  if args.contains("features") {
+    try featureNetBench(peer: !skipPeer)
     exit(0)
   }
   if args.contains("fid") {

@@ -285,3 +285,46 @@ final class MultiHeadAttentionPathTests: XCTestCase {
     }
   }
 }
+
+/// The separable pooling paths (inference max pool, every avg pool) equal a direct window loop.
+final class SeparablePoolTests: XCTestCase {
+  func direct(_ x: [Float], h: Int, w: Int, k: (Int, Int), s: (Int, Int), p: (Int, Int), max: Bool, includePad: Bool) -> [Float] {
+    let ho = (h + 2 * p.0 - k.0) / s.0 + 1, wo = (w + 2 * p.1 - k.1) / s.1 + 1
+    var out: [Float] = []
+    for oy in 0..<ho {
+      for ox in 0..<wo {
+        var acc: Float = max ? -.infinity : 0
+        var n = 0
+        for ky in 0..<k.0 {
+          for kx in 0..<k.1 {
+            let iy = oy * s.0 - p.0 + ky, ix = ox * s.1 - p.1 + kx
+            guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
+            let v = x[iy * w + ix]
+            acc = max ? (v > acc || v.isNaN || acc.isNaN ? (acc.isNaN ? acc : v) : acc) : acc + v
+            n += 1
+          }
+        }
+        out.append(max ? acc : acc / Float(includePad ? k.0 * k.1 : n))
+      }
+    }
+    return out
+  }
+
+  func testSeparablePoolingMatchesTheDirectWindow() throws {
+    let g = Generator(seed: 3)
+    for (h, w, k, s, p) in [(7, 9, (3, 3), (1, 1), (1, 1)), (8, 8, (3, 3), (2, 2), (0, 0)), (5, 6, (2, 3), (2, 1), (1, 1)), (4, 4, (4, 4), (1, 1), (0, 0))] {
+      var values = Tensor.randn([1, 1, h, w], generator: g).toArray()
+      let x = try Tensor.from(values, shape: [1, 1, h, w])
+      let maxed = try GradMode.noGrad { try x.maxPool2d(kernel: k, stride: s, padding: p) }
+      XCTAssertEqual(maxed.toArray(), direct(values, h: h, w: w, k: k, s: s, p: p, max: true, includePad: true), "max \(h)x\(w) \(k) \(s) \(p)")
+      for include in [true, false] {
+        let avg = try x.avgPool2d(kernel: k, stride: s, padding: p, countIncludePad: include).toArray()
+        let want = direct(values, h: h, w: w, k: k, s: s, p: p, max: false, includePad: include)
+        for (a, b) in zip(avg, want) { XCTAssertEqual(a, b, accuracy: 1e-5, "avg \(h)x\(w) \(k) \(s) \(p) \(include)") }
+      }
+      values[0] = .nan
+      let withNaN = try GradMode.noGrad { try Tensor.from(values, shape: [1, 1, h, w]).maxPool2d(kernel: k, stride: s, padding: p) }
+      XCTAssertTrue(withNaN.toArray()[0].isNaN, "NaN propagates through max pooling")
+    }
+  }
+}
