@@ -6,13 +6,15 @@ import CLibEdit
 import Foundation
 import Script
 
-/// Exit codes (BSD sysexits, like clox): usage, syntax, runtime, I/O.
+/// Exit codes (BSD sysexits, like clox): usage, syntax, runtime, I/O; 130 after Ctrl-C.
 public enum ExitCode: Int32 {
   case ok = 0
   case usage = 64
   case syntax = 65
   case runtime = 70
   case io = 74
+  /// Stopped by Ctrl-C (128 + SIGINT, as shells report it).
+  case interrupted = 130
 }
 
 public enum Launcher {
@@ -64,6 +66,7 @@ public enum Launcher {
   static func exitCode(_ outcome: Interpreter.Outcome) -> ExitCode {
     switch outcome {
     case .errors: return .syntax
+    case .runtimeError(let d) where d.kind == .interrupted: return .interrupted
     case .runtimeError: return .runtime
     default: return .ok
     }

@@ -25,6 +25,18 @@ extension Interpreter {
       a.interpreter.output(text)
       return .null
     }
+    defineFunction("on_interrupt", [Parameter("body"), Parameter("handler")],
+      doc: "Calls body() and returns its result; if Ctrl-C interrupts it, calls handler() (to save a checkpoint, say) and then stops with the `interrupted` error, which try/catch does not catch.") { a in
+      let interp = a.interpreter
+      let mark = interp.unwindMark()
+      do {
+        return try interp.callValue(a[0], [])
+      } catch let d as Diagnostic where d.kind == .interrupted {
+        interp.unwind(to: mark)
+        _ = try interp.callValue(a[1], [])
+        throw d
+      }
+    }
     defineFunction("repr", [Parameter("value")], doc: "The value as it would be echoed: strings quoted.") { a in
       .string(a.interpreter.repr(a[0]))
     }

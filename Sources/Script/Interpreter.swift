@@ -181,6 +181,23 @@ public final class Interpreter {
     }
   }
 
+  /// Where the call stack stood, to unwind the frames a failed body leaves behind.
+  struct UnwindMark {
+    let depth: Int, stackTop: Int, base: Int, captures: [Cell], globals: GlobalScope
+  }
+
+  func unwindMark() -> UnwindMark {
+    UnwindMark(depth: callDepth, stackTop: stack.count, base: base, captures: captures, globals: globals)
+  }
+
+  func unwind(to mark: UnwindMark) {
+    callDepth = mark.depth
+    base = mark.base
+    captures = mark.captures
+    globals = mark.globals
+    if stack.count > mark.stackTop { stack.removeSubrange(mark.stackTop...) }
+  }
+
   /// Raises `interrupted` if Ctrl-C was pressed; for natives running long work.
   public func pollInterrupt() throws {
     if interrupt.isRaised {

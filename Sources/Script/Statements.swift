@@ -267,17 +267,11 @@ final class TryStmt: Stmt {
     super.init(loc)
   }
   override func exec(_ interp: Interpreter) throws -> Flow {
-    let depth = interp.callDepth, stackTop = interp.stack.count, base = interp.base, captures = interp.captures
-    let globals = interp.globals
+    let mark = interp.unwindMark()
     do {
       return try execBlock(body, interp)
     } catch let d as Diagnostic where d.kind != .interrupted {
-      // Unwind frames the failed body left behind.
-      interp.callDepth = depth
-      interp.base = base
-      interp.captures = captures
-      interp.globals = globals
-      if interp.stack.count > stackTop { interp.stack.removeSubrange(stackTop...) }
+      interp.unwind(to: mark)
       store(interp.errorValue(d), into: slot, interp, declaring: true)
       return try execBlock(handler, interp)
     }

@@ -59,6 +59,45 @@ final class CLITests: XCTestCase {
     XCTAssertTrue(again.1.contains("resumed at step 3"), again.1)
   }
 
+  /// Ctrl-C (SIGINT) during scripts/prune.aptp saves a checkpoint, stops with exit code 130, and a
+  /// rerun resumes from the saved step.
+  func testInterruptedPruningSavesAndResumes() throws {
+    let binary = repoRoot.appendingPathComponent(".build/debug/aptp").path
+    guard FileManager.default.isExecutableFile(atPath: binary) else { throw XCTSkip("\(binary) not built") }
+    let dir = NSTemporaryDirectory() + "aptp-prune-int-\(UUID().uuidString)"
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let argv = [
+      "scripts/prune.aptp", "--config", "configs/pruning/shapes.yaml", "model.unet.pretrained_model_name_or_path=configs/teacher/unet.json",
+      "training.max_train_steps=500", "training.hypernet_pretraining_steps=1", "data.dataloader.train_batch_size=2",
+      "training.logging.logging_dir=\(dir)", "training.image_logging_steps=0",
+    ]
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: binary)
+    p.arguments = argv
+    p.currentDirectoryURL = repoRoot
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    // Wait until a few steps are logged, then interrupt.
+    let deadline = Date().addingTimeInterval(120)
+    while Date() < deadline {
+      let lines = (try? String(contentsOfFile: dir + "/log.jsonl", encoding: .utf8))?.split(separator: "\n").count ?? 0
+      if lines >= 2 { break }
+      Thread.sleep(forTimeInterval: 0.2)
+    }
+    kill(p.processIdentifier, SIGINT)
+    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    p.waitUntilExit()
+    XCTAssertEqual(p.terminationStatus, 130, text)
+    let saved = try XCTUnwrap(text.range(of: #"interrupted at step (\d+)"#, options: .regularExpression).map { String(text[$0]) }, text)
+    let step = try XCTUnwrap(saved.split(separator: " ").last.flatMap { Int($0) })
+    XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/checkpoint.safetensors"))
+    let again = try runAptp(argv.map { $0.hasPrefix("training.max_train_steps=") ? "training.max_train_steps=\(step + 1)" : $0 })
+    XCTAssertEqual(again.0, 0, again.2)
+    XCTAssertTrue(again.1.contains("resumed at step \(step)"), again.1)
+  }
+
   /// After pruning: filter -> fine-tune an expert -> generate through the router (one shard) ->
   /// compare, end to end with tiny settings (random teacher weights, a few steps each).
   func testFilterFinetuneGenerateAfterPruning() throws {
