@@ -56,7 +56,7 @@ public final class ResnetBlock2D: Module {
   /// so a closed group contributes nothing — exactly like the physically pruned expert, where the
   /// reference's gated model still passes silu(beta) of a zeroed group into conv2.
   public func forward(_ x: Tensor, temb: Tensor?, widthGate: Tensor? = nil, maskActivations: Bool = false) throws -> Tensor {
-    var h = try conv1(countedSiLU(norm1(x)))
+    var h = try conv1(norm1.forwardSiLU(x))
     if let timeProjection, let temb {
       let t = try timeProjection(countedSiLU(temb))
       h = try h + t.reshape([t.shape[0], t.shape[1], 1, 1])
@@ -65,7 +65,7 @@ public final class ResnetBlock2D: Module {
       try GateOps.expand($0, channels: innerChannels, batch: h.shape[0]).reshape([h.shape[0], innerChannels, 1, 1])
     }
     if let mask { h = try h * mask }
-    h = try countedSiLU(norm2(h))
+    h = try norm2.forwardSiLU(h)
     if maskActivations, let mask { h = try h * mask }
     h = try conv2(h)
     let skip = try shortcut.map { try $0(x) } ?? x

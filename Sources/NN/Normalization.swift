@@ -26,6 +26,12 @@ public final class GroupNorm: Module {
     OpCounter.record(Double(x.count) * (weight == nil ? 1 : 2))
     return try Tensor.groupNorm(x, groups: groups, weight: weight, bias: bias, eps: eps)
   }
+
+  /// silu(self(x)) in one pass at inference (the op counter charges both, SiLU as 2·numel).
+  public func forwardSiLU(_ x: Tensor) throws -> Tensor {
+    OpCounter.record(Double(x.count) * (weight == nil ? 1 : 2) + 2 * Double(x.count))
+    return try Tensor.groupNormSiLU(x, groups: groups, weight: weight, bias: bias, eps: eps)
+  }
 }
 
 /// Layer normalisation over the trailing dimensions (PyTorch's `nn.LayerNorm`).

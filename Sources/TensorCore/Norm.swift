@@ -77,10 +77,28 @@ extension Tensor {
     return total
   }
 
+  /// silu(groupNorm(x)): at inference one pass (the SiLU runs on each normalised segment while it
+  /// is in cache, no second tensor); with autograd, the two recorded ops.
+  public static func groupNormSiLU(
+    _ x: Tensor, groups: Int, weight: Tensor?, bias: Tensor?, eps: Float = 1e-5
+  ) throws -> Tensor {
+    let recording = GradMode.isEnabled && (x.requiresGrad || (weight?.requiresGrad ?? false) || (bias?.requiresGrad ?? false))
+    if recording { return try groupNorm(x, groups: groups, weight: weight, bias: bias, eps: eps).silu() }
+    return try groupNorm(x, groups: groups, weight: weight, bias: bias, eps: eps, fusedSiLU: true)
+  }
+
   /// Group normalisation of [N, C, *] over C/groups channels and all spatial positions,
   /// with optional per-channel affine weight and bias [C].
   public static func groupNorm(
     _ x: Tensor, groups: Int, weight: Tensor?, bias: Tensor?, eps: Float = 1e-5
+  ) throws -> Tensor {
+    try groupNorm(x, groups: groups, weight: weight, bias: bias, eps: eps, fusedSiLU: false)
+  }
+
+  /// The group-norm kernel; `fusedSiLU` (inference only: no backward for it) applies SiLU to each
+  /// normalised segment right after writing it.
+  static func groupNorm(
+    _ x: Tensor, groups: Int, weight: Tensor?, bias: Tensor?, eps: Float, fusedSiLU: Bool
   ) throws -> Tensor {
     try x.requireFloat("group_norm")
     guard x.rank >= 2, groups > 0, x.shape[1] % groups == 0 else {
@@ -117,6 +135,10 @@ extension Tensor {
           let b = (bc?.data[ch] ?? 0) - mean * a
           let segment = cl * spatial
           sum += normalizeSegment(p + segment, o + segment, spatial, scale: a, shift: b, summing: next.map { $0 + segment })
+          if fusedSiLU {
+            let seg = o + segment, silu = SiluOp()
+            for i in 0..<spatial { seg[i] = silu(seg[i]) }
+          }
         }
       }
     }

@@ -328,3 +328,21 @@ final class SeparablePoolTests: XCTestCase {
     }
   }
 }
+
+/// silu(groupNorm(x)) fused at inference equals the two ops; with autograd the gradients are the two ops'.
+final class FusedGroupNormSiLUTests: XCTestCase {
+  func testFusedEqualsGroupNormThenSiLU() throws {
+    let x = Tensor.randn([2, 8, 5, 7], generator: Generator(seed: 9))
+    let weight = Tensor.randn([8], generator: Generator(seed: 10)), bias = Tensor.randn([8], generator: Generator(seed: 11))
+    let fused = try GradMode.noGrad { try Tensor.groupNormSiLU(x, groups: 4, weight: weight, bias: bias) }
+    let separate = try GradMode.noGrad { try Tensor.groupNorm(x, groups: 4, weight: weight, bias: bias).silu() }
+    XCTAssertEqual(fused.toArray(), separate.toArray())
+    x.requiresGrad = true
+    let y = try Tensor.groupNormSiLU(x, groups: 4, weight: weight, bias: bias)
+    try y.pow(2).sum().backward()
+    let g1 = try XCTUnwrap(x.grad).toArray()
+    x.grad = nil
+    try Tensor.groupNorm(x, groups: 4, weight: weight, bias: bias).silu().pow(2).sum().backward()
+    XCTAssertEqual(g1, try XCTUnwrap(x.grad).toArray())
+  }
+}
