@@ -141,6 +141,17 @@ final class CLITests: XCTestCase {
     XCTAssertTrue(listing.contains("\"prompt\":\"a green ring\""), listing)
     for name in ["0.png", "2.png"] { XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/images/" + name), name) }
     XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/images/1.png"))
+    // The mixture-of-experts pipeline object: images in prompt order, one expert per prompt.
+    let pipe = try runAptp(["-e", """
+      import aptp
+      import aptp.experts as ex
+      let unet = diffusion.unet("configs/teacher/unet.json", seed: 0)
+      let pipe = ex.pipeline(aptp.load_run("\(dir)"), unet, diffusion.scheduler("configs/teacher/scheduler_config.json"), text.encoder())
+      let out = pipe.generate(["a red circle", "two blue squares"], steps: 1)
+      print(out.images.shape, len(out.experts), out.experts == pipe.route(["a red circle", "two blue squares"]))
+      """])
+    XCTAssertEqual(pipe.0, 0, pipe.2)
+    XCTAssertTrue(pipe.1.contains("[2, 3, 32, 32] 2 true"), pipe.1)
   }
 
   /// scripts/demo.aptp with the CI's tiny settings: prune, route, fine-tune, generate, evaluate, report.
