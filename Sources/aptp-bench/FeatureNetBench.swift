@@ -8,7 +8,7 @@ import TensorCore
 
 /// Times a batch of images through each feature network (random weights; the work does not depend
 /// on the values) and runs tools/bench/feature_peer.py on the same shapes.
-func featureNetBench(peer withPeer: Bool, batch: Int = 16) throws {
+func featureNetBench(peer withPeer: Bool, only filter: String? = nil, batch: Int = 16) throws {
   let g = Generator(seed: 0)
   let inception = try InceptionV3(generator: g)
   inception.eval()
@@ -16,10 +16,11 @@ func featureNetBench(peer withPeer: Bool, batch: Int = 16) throws {
   clip.eval()
   let x299 = Tensor.rand([batch, 3, 299, 299], generator: g)
   let x224 = Tensor.randn([batch, 3, 224, 224], generator: g)
-  let ours = [
-    ("inception_fid b\(batch) 299", try measure(minRuns: 3, minSeconds: 0) { _ = try GradMode.noGrad { try inception.features(x299) } }),
-    ("clip_vit_b32 b\(batch) 224", try measure(minRuns: 3, minSeconds: 0) { _ = try GradMode.noGrad { try clip(x224) } }),
+  let cases: [(String, () throws -> Void)] = [
+    ("inception_fid b\(batch) 299", { _ = try GradMode.noGrad { try inception.features(x299) } }),
+    ("clip_vit_b32 b\(batch) 224", { _ = try GradMode.noGrad { try clip(x224) } }),
   ]
+  let ours = try cases.filter { filter.map($0.0.contains) ?? true }.map { ($0.0, try measure(minRuns: 3, minSeconds: 0, $0.1)) }
   let peer = withPeer ? runPeerScript("tools/bench/feature_peer.py", String(batch)) : [:]
   if withPeer && peer.isEmpty { print("(PyTorch peer unavailable: pip install torch torchvision transformers pytorch-fid to compare)") }
   print("feature networks (random weights, \(Parallel.threads) threads):")

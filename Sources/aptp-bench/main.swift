@@ -40,7 +40,7 @@ do {
     exit(0)
   }
   if args.contains("features") {
-    try featureNetBench(peer: !skipPeer)
+    try featureNetBench(peer: !skipPeer, only: args.first { $0.hasPrefix("--case=") }.map { String($0.dropFirst("--case=".count)) })
     exit(0)
   }
   if args.contains("fid") {
