@@ -54,7 +54,7 @@ extension ShapesWorld {
       let dir = folder + "/" + files.dir
       try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
       var tsv = ""
-      for i in 0..<min(count, self.count(split)) {
+      for i in 0..<max(0, min(count, self.count(split))) {
         let s = scene(split, i)
         tsv += s.caption + "\tshapes://\(split.rawValue)/\(i)\n"
         let hash = String(UInt32(truncatingIfNeeded: generator(split, i).next()), radix: 10)

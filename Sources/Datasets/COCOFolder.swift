@@ -18,8 +18,8 @@ extension CaptionedImages {
   public static func coco30k(folder: String, count: Int = 30_000, seed: UInt32 = 42, year: Int = 2014) throws -> CaptionedImages {
     var seen = Set<Int>()
     let firsts = try cocoAnnotations(folder: folder, split: "val", year: year).filter { seen.insert($0.image).inserted }
-    guard count <= firsts.count else {
-      throw DatasetError("COCO val\(year) has \(firsts.count) images; cannot sample \(count) without replacement")
+    guard count >= 0, count <= firsts.count else {
+      throw DatasetError("COCO val\(year) has \(firsts.count) images; cannot sample \(count) without replacement (need 0...\(firsts.count))")
     }
     var random = NumpyLegacyRandom(seed: seed)
     let picked = random.choice(firsts.count, count).map { firsts[$0] }

@@ -59,5 +59,5 @@ public struct NumpyLegacyRandom {
   }
 
   /// `np.random.choice(n, k, replace=False)`: the first k of a permutation.
-  public mutating func choice(_ n: Int, _ k: Int) -> [Int] { Array(permutation(n).prefix(k)) }
+  public mutating func choice(_ n: Int, _ k: Int) -> [Int] { Array(permutation(max(0, n)).prefix(max(0, k))) }
 }

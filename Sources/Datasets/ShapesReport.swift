@@ -20,7 +20,7 @@ extension ShapesWorld {
   /// The distribution of the first `count` scenes of `split` (all of it by default).
   public func report(_ split: Split, count: Int? = nil) -> ShapesReport {
     var r = ShapesReport()
-    for i in 0..<min(count ?? self.count(split), self.count(split)) {
+    for i in 0..<max(0, min(count ?? self.count(split), self.count(split))) {
       let s = scene(split, i)
       r.scenes += 1
       r.objects[s.objects.count, default: 0] += 1

@@ -65,6 +65,7 @@ final class COCOFolderTests: XCTestCase {
     let folder = try makeCOCO()
     XCTAssertThrowsError(try CaptionedImages.coco(folder: folder, split: "test")) { e in XCTAssertTrue("\(e)".contains("train or val")) }
     XCTAssertThrowsError(try CaptionedImages.coco30k(folder: folder, count: 5)) { e in XCTAssertTrue("\(e)".contains("4 images"), "\(e)") }
+    XCTAssertThrowsError(try CaptionedImages.coco30k(folder: folder, count: -1)) { e in XCTAssertTrue("\(e)".contains("0...4"), "\(e)") }
     try Data(#"{"annotations": [{"image_id": "x"}]}"#.utf8).write(to: URL(fileURLWithPath: folder + "/annotations/captions_val2014.json"))
     XCTAssertThrowsError(try CaptionedImages.coco(folder: folder, split: "val")) { e in XCTAssertTrue("\(e)".contains("annotation 0"), "\(e)") }
   }
