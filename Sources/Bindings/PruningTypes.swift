@@ -107,11 +107,15 @@ private func configureRouterType(_ ctx: BindingContext) {
     doc: "The Gumbel-sigmoid relaxation of logits [B, D] (width groups, and the depth survival profile); with a seed, Gumbel noise is added.") { a in
     let b = try bundle(a)
     let noise: GumbelNoise = try a.optionalInt(1).map { .random(Generator(seed: UInt64(bitPattern: Int64($0)))) } ?? .none
-    return ctx.wrap(try GradMode.noGrad { try b.router.relaxation.sample(try a.tensor(0, ctx), noise: noise) })
+    let logits = try a.tensor(0, ctx), d = b.router.relaxation.structure.length
+    guard logits.rank == 2, logits.shape[1] == d else { throw a.bad(0, "logits [batch, \(d)]") }
+    return ctx.wrap(try GradMode.noGrad { try b.router.relaxation.sample(logits, noise: noise) })
   }
   method(t, "scores", [p("relaxed")], doc: "Cosine similarities [B, K] of relaxed vectors with the experts' codes, both width-depth normalised.") { a in
     let b = try bundle(a)
-    return ctx.wrap(try GradMode.noGrad { try b.router.scores(try a.tensor(0, ctx), codes: b.router.sampledCodes) })
+    let relaxed = try a.tensor(0, ctx), d = b.router.relaxation.structure.length
+    guard relaxed.rank == 2, relaxed.shape[1] == d else { throw a.bad(0, "relaxed vectors [batch, \(d)]") }
+    return ctx.wrap(try GradMode.noGrad { try b.router.scores(relaxed, codes: b.router.sampledCodes) })
   }
   method(t, "describe", [p("expert")], doc: "The per-block chart of expert k's code.") { a in
     let b = try bundle(a)

@@ -62,7 +62,7 @@ final class VAECoder: Module {
       h = try mid(h)
       for s in stages { h = try s(h) }
     }
-    return try convOut(normOut(h).silu())
+    return try convOut(normOut.forwardSiLU(h))
   }
 }
 

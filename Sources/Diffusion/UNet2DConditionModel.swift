@@ -139,8 +139,9 @@ public final class UNet2DConditionModel: Module {
       h = try block.forward(h, skips: mine, upsampleTo: size, c)
       if intermediates { inter["up_blocks.\(i)"] = h }
     }
+    guard intermediates else { return UNetOutput(sample: try convOut(convNormOut.forwardSiLU(h)), intermediates: inter) }
     let normed = try convNormOut(h)
-    if intermediates { inter["conv_norm_out"] = normed }
+    inter["conv_norm_out"] = normed
     return UNetOutput(sample: try convOut(countedSiLU(normed)), intermediates: inter)
   }
 
