@@ -16,6 +16,7 @@ let unetCases = [
   UNetCase(name: "pixel_tiny fwd b32", configPath: "Tests/Fixtures/goldens/unet_pixel_tiny/model/config.json", batch: 32, size: 32, tokens: 16, train: false),
   UNetCase(name: "pixel_tiny train b8", configPath: "Tests/Fixtures/goldens/unet_pixel_tiny/model/config.json", batch: 8, size: 32, tokens: 16, train: true),
   UNetCase(name: "pixel_tiny train b32", configPath: "Tests/Fixtures/goldens/unet_pixel_tiny/model/config.json", batch: 32, size: 32, tokens: 16, train: true),
+  UNetCase(name: "teacher train b32", configPath: "configs/teacher/unet.json", batch: 32, size: 32, tokens: 16, train: true),
   UNetCase(name: "sd21 fwd b2 32x32", configPath: "configs/sd21_unet.json", batch: 2, size: 32, tokens: 77, train: false),
 ]
 
