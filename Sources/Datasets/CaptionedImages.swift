@@ -7,10 +7,12 @@ import TensorCore
 /// Rows of (image path, caption) in a fixed order (the order the mapped-indices files refer to),
 /// from the CC3M or COCO layouts (`cc3m(folder:split:)`, `coco(folder:split:year:)`).
 public final class CaptionedImages: Sendable {
+  /// The dataset's root folder.
   public let folder: String
   /// (image path, caption) per sample, in row order.
   public let samples: [(path: String, caption: String)]
 
+  /// Rows given directly (the layout readers build them).
   public init(folder: String, samples: [(path: String, caption: String)]) {
     self.folder = folder
     self.samples = samples

@@ -2,6 +2,7 @@
 
 /// Counts over the first `count` scenes of a split (captions only; nothing is rendered).
 public struct ShapesReport: Sendable {
+  /// Scenes counted.
   public var scenes = 0
   /// Scenes per number of objects (1...4) and per complexity score.
   public var objects: [Int: Int] = [:], complexity: [Int: Int] = [:]
