@@ -86,6 +86,10 @@ extension Tensor {
       (out.storage.raw).copyMemory(from: storage.raw + offset * esize, byteCount: n * esize)
       return out
     }
+    if let transposed = batchedTransposeShape {
+      copyBatchedTranspose(transposed, into: out)
+      return out
+    }
     let innerN = shape[rank - 1], innerS = strides[rank - 1]
     let rows = n / innerN
     let source = storage.raw + offset * esize, destination = out.storage.raw

@@ -2,7 +2,7 @@
 // group_norm, rational gelu) against references written with the generic ops or in Double.
 
 import Foundation
-import TensorCore
+@testable import TensorCore
 import XCTest
 
 final class AttentionKernelPathTests: XCTestCase {
@@ -344,5 +344,29 @@ final class FusedGroupNormSiLUTests: XCTestCase {
     x.grad = nil
     try Tensor.groupNorm(x, groups: 4, weight: weight, bias: bias).silu().pow(2).sum().backward()
     XCTAssertEqual(g1, try XCTUnwrap(x.grad).toArray())
+  }
+}
+
+/// The tiled batched-transpose copy gives the same values as indexing the view directly.
+final class BatchedTransposeCopyTests: XCTestCase {
+  func testPermutedViewsCopyExactly() throws {
+    for (b, c, h, w) in [(2, 24, 5, 7), (1, 96, 16, 16), (3, 9, 1, 17), (2, 33, 4, 4)] {
+      let x = try Tensor.arange(0, Double(b * c * h * w)).reshape([b, c, h, w])
+      let tokens = try x.permute([0, 2, 3, 1])
+      XCTAssertNotNil(tokens.batchedTransposeShape, "\(b) \(c) \(h) \(w)")
+      let copied = tokens.contiguousCopy().toArray()
+      var k = 0
+      for ib in 0..<b { for ih in 0..<h { for iw in 0..<w { for ic in 0..<c {
+        XCTAssertEqual(copied[k], Float(((ib * c + ic) * h + ih) * w + iw))
+        k += 1
+      } } } }
+      // And back: tokens [b, hw, c] contiguous -> channels-first view.
+      let back = try Tensor.from(copied, shape: [b, h, w, c]).permute([0, 3, 1, 2]).contiguousCopy()
+      XCTAssertEqual(back.toArray(), x.toArray())
+    }
+    // A view that is not a batched transpose keeps the generic path.
+    let y = try Tensor.arange(0, 60).reshape([3, 4, 5]).permute([2, 0, 1])
+    XCTAssertNil(y.batchedTransposeShape)
+    XCTAssertEqual(y.contiguousCopy().toArray()[0..<4].map { $0 }, [0, 5, 10, 15])
   }
 }
