@@ -4,6 +4,7 @@
 import CLibEdit
 import Foundation
 import Script
+import Synchronization
 
 /// One interactive session over a line source.
 public final class Session {
@@ -93,19 +94,19 @@ public final class Session {
 /// Runs interpreter work on the evaluation thread while the calling thread forwards Ctrl-C.
 public enum Evaluation {
   public static func run<T>(_ interp: Interpreter, _ body: @escaping (Interpreter) -> T) -> T {
-    let done = DispatchSemaphore(value: 0)
+    let done = DoneFlag()
     let box = ResultBox<T>()
     let work = WorkBox(interp, body)
     let thread = Thread {
       box.value = work.body(work.interp)
-      done.signal()
+      done.set()
     }
     thread.stackSize = Interpreter.evaluationStackSize
     _ = Signals.takeInterrupts()
     thread.start()
-    // Poll with sleeps: a timed semaphore wait spins (sched_yield) and would steal a core from
-    // the kernels the evaluation runs.
-    while done.wait(timeout: .now()) == .timedOut {
+    // Poll an atomic flag with sleeps: even a zero-timeout semaphore wait spins in sched_yield
+    // (about 280 calls per poll), which steals a core from the kernels the evaluation runs.
+    while !done.isSet {
       usleep(10_000)
       if Signals.takeInterrupts() > 0 { interp.interrupt.raise() }
     }
@@ -113,6 +114,13 @@ public enum Evaluation {
     guard let v = box.value else { return body(interp) }
     return v
   }
+}
+
+/// Set by the evaluation thread when it finishes; read by the polling thread.
+final class DoneFlag: Sendable {
+  private let flag = Atomic<Bool>(false)
+  func set() { flag.store(true, ordering: .releasing) }
+  var isSet: Bool { flag.load(ordering: .acquiring) }
 }
 
 /// Hands values between the REPL thread and the evaluation thread; one side waits while the

@@ -211,20 +211,37 @@ final class CallExpr: Expr {
   var cachedReceiverType: ObjectIdentifier?
   var cachedMethod: NativeFunction?
   /// The argument expressions alone (the positional fast path reads these without copying names).
-  let argumentExprs: [Expr]
+  let argumentExprs: ContiguousArray<Expr>
+  let argumentCount: Int
+  /// The argument expressions, unretained (`argumentExprs` keeps them alive): the call fast path
+  /// reads them without reference counting.
+  let argumentRefs: UnsafeMutablePointer<Unmanaged<Expr>>
+  /// The callee when it is `receiver.name` (a method call), found once at parse time.
+  let fieldCallee: FieldExpr?
   init(_ callee: Expr, _ arguments: [Argument], _ loc: SourceLocation) {
     self.callee = callee
     self.arguments = arguments
-    argumentExprs = arguments.map(\.value)
+    argumentExprs = ContiguousArray(arguments.map(\.value))
+    argumentCount = arguments.count
+    argumentRefs = .allocate(capacity: Swift.max(arguments.count, 1))
+    for (i, a) in arguments.enumerated() { (argumentRefs + i).initialize(to: .passUnretained(a.value)) }
+    fieldCallee = callee as? FieldExpr
     hasNames = arguments.contains { $0.name != nil }
     super.init(loc)
   }
+  deinit { argumentRefs.deallocate() }
+
   override func eval(_ interp: Interpreter) throws -> Value {
-    if let field = callee as? FieldExpr {
+    if let field = fieldCallee {
       let receiver = try field.object.eval(interp)
       return try interp.callMethod(receiver, field.name, self)
     }
-    return try interp.call(try callee.eval(interp), self)
+    let target = try callee.eval(interp)
+    // Consuming the callee moves the closure out of it instead of retaining it again.
+    switch consume target {
+    case .closure(let closure) where !hasNames: return try interp.callClosureFast(closure, self)
+    case let other: return try interp.call(other, self)
+    }
   }
 }
 

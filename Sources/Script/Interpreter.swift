@@ -20,13 +20,23 @@ public final class Closure: Callable {
   let captures: [Cell]
   let defaults: [Value?]
   let globals: GlobalScope
+  /// Copied from the declaration so a call reads them without touching it.
+  let body: [Stmt]
+  let parameterCount: Int
+  let frameSize: Int
+  let hasBoxedParameters: Bool
+  public let name: String
   init(decl: FunctionDecl, captures: [Cell], defaults: [Value?], globals: GlobalScope) {
     self.decl = decl
     self.captures = captures
     self.defaults = defaults
     self.globals = globals
+    body = decl.body
+    parameterCount = decl.parameters.count
+    frameSize = Swift.max(decl.slotCount, decl.parameters.count)
+    hasBoxedParameters = decl.hasBoxedParameters
+    name = decl.name
   }
-  public var name: String { decl.name }
   public var parameterNames: [String] { decl.parameters.map(\.name) }
 }
 
@@ -37,7 +47,7 @@ public final class Interpreter {
   public let mainGlobals: GlobalScope
   /// Globals of the running function's module.
   var globals: GlobalScope
-  var stack: ContiguousArray<Value> = []
+  var stack = ValueStack()
   var base = 0
   var captures: [Cell] = []
   var callDepth = 0
@@ -59,6 +69,8 @@ public final class Interpreter {
   var builtinMethods: [String: [String: NativeFunction]] = [:]
   /// Names defined by `installBuiltins` (shared into stdlib modules).
   var builtinNames: Set<String> = []
+
+  deinit { stack.release() }
 
   public init(interrupt: InterruptFlag = InterruptFlag()) {
     self.interrupt = interrupt
@@ -142,7 +154,7 @@ public final class Interpreter {
     if !resolver.diagnostics.isEmpty { return .errors(resolver.diagnostics) }
     let savedGlobals = globals, savedBase = base, savedCaptures = captures, savedDepth = callDepth
     let frameBase = stack.count
-    stack.append(contentsOf: repeatElement(.null, count: frameSize))
+    stack.pushNils(frameSize)
     globals = scope
     base = frameBase
     captures = []
@@ -151,7 +163,7 @@ public final class Interpreter {
       base = savedBase
       captures = savedCaptures
       callDepth = savedDepth
-      if stack.count > frameBase { stack.removeSubrange(frameBase...) }
+      stack.truncate(to: frameBase)
     }
     lastValue = nil
     do {
@@ -195,7 +207,7 @@ public final class Interpreter {
     base = mark.base
     captures = mark.captures
     globals = mark.globals
-    if stack.count > mark.stackTop { stack.removeSubrange(mark.stackTop...) }
+    stack.truncate(to: mark.stackTop)
   }
 
   /// Raises `interrupted` if Ctrl-C was pressed; for natives running long work.
@@ -231,7 +243,16 @@ public final class Interpreter {
   }
 
   /// Evaluates a call site's arguments into positional values and named pairs.
-  func evaluateArguments(_ call: CallExpr) throws -> ([Value], [(String, Value)]) {
+  /// `capacity` sizes the positional array for the parameters the callee will bind (defaults
+  /// appended later then fit without growing it).
+  func evaluateArguments(_ call: CallExpr, capacity: Int = 0) throws -> ([Value], [(String, Value)]) {
+    if !call.hasNames {
+      var positional: [Value] = []
+      positional.reserveCapacity(Swift.max(call.argumentCount, capacity))
+      let exprs = call.argumentRefs
+      for i in 0..<call.argumentCount { positional.append(try exprs[i]._withUnsafeGuaranteedRef { try $0.eval(self) }) }
+      return (positional, [])
+    }
     var positional: [Value] = []
     var named: [(String, Value)] = []
     for a in call.arguments {
@@ -245,7 +266,9 @@ public final class Interpreter {
     if case .closure(let closure) = callee, !call.hasNames {
       return try callClosureFast(closure, call)
     }
-    let (positional, named) = try evaluateArguments(call)
+    var capacity = 0
+    if case .function(let f) = callee, let native = f as? NativeFunction { capacity = native.parameters.count }
+    let (positional, named) = try evaluateArguments(call, capacity: capacity)
     do {
       return try callValue(callee, positional, named)
     } catch let d as Diagnostic {
@@ -255,75 +278,89 @@ public final class Interpreter {
 
   /// Positional-only call of a script function: arguments go straight into the new frame.
   func callClosureFast(_ c: Closure, _ call: CallExpr) throws -> Value {
-    let decl = c.decl
-    let n = call.arguments.count
-    guard n <= decl.parameters.count else {
-      throw Diagnostic(.arity, "'\(decl.name)' takes \(decl.parameters.count) argument\(decl.parameters.count == 1 ? "" : "s") but \(n) were given", at: call.location)
+    let n = call.argumentCount
+    guard n <= c.parameterCount else {
+      throw Diagnostic(.arity, "'\(c.name)' takes \(c.parameterCount) argument\(c.parameterCount == 1 ? "" : "s") but \(n) were given", at: call.location)
     }
     let newBase = stack.count
-    pushFrame(Swift.max(decl.slotCount, n))
-    let exprs = call.argumentExprs
+    pushFrame(c.frameSize)
     do {
-      for i in 0..<n { stack[newBase + i] = try exprs[i].eval(self) }
+      let exprs = call.argumentRefs
+      for i in 0..<n { stack[newBase + i] = try exprs[i]._withUnsafeGuaranteedRef { try $0.eval(self) } }
     } catch {
-      if stack.count > newBase { stack.removeSubrange(newBase...) }
+      stack.truncate(to: newBase)
       throw error
     }
     return try enter(c, newBase: newBase, given: n, callSite: call.location)
   }
 
-  /// Appends `count` nil slots for a new frame (a plain loop: frames are a few slots, and the
-  /// generic bulk append was 4-5% of a call-heavy profile).
+  /// Appends `count` nil slots for a new frame.
   @inline(__always)
   func pushFrame(_ count: Int) {
-    for _ in 0..<count { stack.append(.null) }
+    stack.pushNils(count)
   }
 
   /// Fills defaults, boxes captured parameters, switches frames and runs the body.
   func enter(_ c: Closure, newBase: Int, given: Int, assigned: [Bool]? = nil, callSite: SourceLocation) throws -> Value {
+    if given < c.parameterCount || c.hasBoxedParameters {
+      try prepareFrame(c, newBase: newBase, given: given, assigned: assigned, callSite: callSite)
+    }
+    if callDepth >= maxCallDepth {
+      stack.truncate(to: newBase)
+      throw Diagnostic(.stackOverflow, "stack overflow: more than \(maxCallDepth) nested calls", at: callSite)
+    }
+    let savedBase = base
+    base = newBase
+    callDepth += 1
+    defer {
+      base = savedBase
+      callDepth -= 1
+      stack.truncate(to: newBase)
+    }
+    // Swapping the captures array and globals costs reference counting; skip it when unchanged.
+    if c.captures.isEmpty && captures.isEmpty && c.globals === globals {
+      return try runBody(c, callSite: callSite)
+    }
+    let savedCaptures = captures
+    let savedGlobals = globals
+    captures = c.captures
+    globals = c.globals
+    defer {
+      captures = savedCaptures
+      globals = savedGlobals
+    }
+    return try runBody(c, callSite: callSite)
+  }
+
+  /// Fills missing parameters from defaults and boxes the parameters inner closures capture.
+  func prepareFrame(_ c: Closure, newBase: Int, given: Int, assigned: [Bool]?, callSite: SourceLocation) throws {
     let decl = c.decl
-    for i in given..<Swift.max(given, decl.parameters.count) where !(assigned?[i] ?? false) {
+    for i in given..<Swift.max(given, c.parameterCount) where !(assigned?[i] ?? false) {
       guard let d = c.defaults[i] else {
-        stack.removeSubrange(newBase...)
+        stack.truncate(to: newBase)
         throw Diagnostic(.arity, "missing argument '\(decl.parameters[i].name)' in call to '\(decl.name)'", at: callSite)
       }
       stack[newBase + i] = d
     }
-    if decl.hasBoxedParameters {
+    if c.hasBoxedParameters {
       for (i, boxed) in decl.boxedParameters.enumerated() where boxed {
         stack[newBase + i] = .cell(Cell(stack[newBase + i]))
       }
     }
-    if callDepth >= maxCallDepth {
-      stack.removeSubrange(newBase...)
-      throw Diagnostic(.stackOverflow, "stack overflow: more than \(maxCallDepth) nested calls", at: callSite)
-    }
-    let savedBase = base
-    // Swapping the captures array and globals costs reference counting; skip it when unchanged.
-    let swapCaptures = !(c.captures.isEmpty && captures.isEmpty)
-    let savedCaptures = swapCaptures ? captures : []
-    let swapGlobals = c.globals !== globals
-    let savedGlobals = globals
-    base = newBase
-    if swapCaptures { captures = c.captures }
-    if swapGlobals { globals = c.globals }
-    callDepth += 1
-    defer {
-      base = savedBase
-      if swapCaptures { captures = savedCaptures }
-      if swapGlobals { globals = savedGlobals }
-      callDepth -= 1
-      if stack.count > newBase { stack.removeSubrange(newBase...) }
-    }
+  }
+
+  /// Runs a function body in the current frame; a script error gains this call's stack frame.
+  @inline(__always)
+  func runBody(_ c: Closure, callSite: SourceLocation) throws -> Value {
     do {
-      if case .returned = try execBlock(decl.body, self) {
+      if case .returned = try execBlock(c.body, self) {
         let r = returnValue
         returnValue = .null
         return r
       }
       return .null
     } catch var d as Diagnostic {
-      d.frames.append(StackFrame(function: decl.name, location: callSite))
+      d.frames.append(StackFrame(function: c.name, location: callSite))
       throw d
     }
   }
@@ -348,19 +385,19 @@ public final class Interpreter {
       throw Diagnostic(.arity, "'\(decl.name)' takes \(decl.parameters.count) argument\(decl.parameters.count == 1 ? "" : "s") but \(positional.count) were given")
     }
     let newBase = stack.count
-    pushFrame(Swift.max(decl.slotCount, decl.parameters.count))
+    pushFrame(c.frameSize)
     for (i, v) in positional.enumerated() { stack[newBase + i] = v }
     var assigned = [Bool](repeating: false, count: decl.parameters.count)
     for i in 0..<positional.count { assigned[i] = true }
     for (name, v) in named {
       guard let i = decl.parameterIndex[name] else {
-        stack.removeSubrange(newBase...)
+        stack.truncate(to: newBase)
         var msg = "'\(decl.name)' has no parameter named '\(name)'"
         if let s = closestName(name, decl.parameters.map(\.name)) { msg += " (did you mean '\(s)'?)" }
         throw Diagnostic(.arity, msg)
       }
       if assigned[i] {
-        stack.removeSubrange(newBase...)
+        stack.truncate(to: newBase)
         throw Diagnostic(.arity, "'\(decl.name)' got two values for parameter '\(name)'")
       }
       assigned[i] = true
@@ -444,7 +481,7 @@ public final class Interpreter {
       call.cachedMethod = m
     }
     if let m = found {
-      let (positional, named) = try evaluateArguments(call)
+      let (positional, named) = try evaluateArguments(call, capacity: m.parameters.count)
       do {
         return try callNative(m, positional, named, receiver: receiver)
       } catch let d as Diagnostic {

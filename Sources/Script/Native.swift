@@ -48,8 +48,9 @@ public struct Arguments {
   public var values: [Value]
   /// The object a method was called on, if any.
   public var receiver: Value?
-  /// The interpreter, for natives that call back into scripts.
-  public unowned let interpreter: Interpreter
+  /// The interpreter, for natives that call back into scripts. Unowned and unchecked: arguments
+  /// live only for the call the interpreter is making (checked `unowned` cost an atomic per read).
+  public unowned(unsafe) let interpreter: Interpreter
 
   public subscript(_ i: Int) -> Value { i < values.count ? values[i] : .null }
 

@@ -41,7 +41,9 @@ extension Interpreter {
   func binary(_ op: BinaryOp, _ a: Value, _ b: Value, at loc: SourceLocation) throws -> Value {
     // `x == nil` / `x != nil` is a presence test for every value, natives (tensors) included.
     let nilTest = (op == .eq || op == .ne) && (a.isNilValue || b.isNilValue)
-    if !nilTest, let native = nativeBinaryOperator(op), case .native(let o) = (a.isNative ? a : b), let handler = o.type.binary {
+    if !nilTest, a.isNative || b.isNative, let native = nativeBinaryOperator(op), case .native(let o) = (a.isNative ? a : b),
+      let handler = o.type.binary
+    {
       do {
         if let r = try handler(native, a, b) { return r }
       } catch let d as Diagnostic {

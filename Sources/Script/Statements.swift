@@ -29,12 +29,15 @@ func loopIteration(_ body: [Stmt], _ interp: Interpreter, at loc: SourceLocation
 /// Runs statements in order until one breaks the normal flow.
 @inline(__always)
 func execBlock(_ stmts: [Stmt], _ interp: Interpreter) throws -> Flow {
-  for s in stmts {
-    let f = try s.exec(interp)
-    if case .normal = f { continue }
-    return f
+  // Statements are borrowed from the block (which outlives the loop), not retained one by one.
+  try stmts.withUnsafeBufferPointer { block in
+    for i in 0..<block.count {
+      let f = try Unmanaged.passUnretained(block[i])._withUnsafeGuaranteedRef { try $0.exec(interp) }
+      if case .normal = f { continue }
+      return f
+    }
+    return .normal
   }
-  return .normal
 }
 
 final class ExprStmt: Stmt {

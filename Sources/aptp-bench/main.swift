@@ -24,7 +24,7 @@ func runPeer(_ casesPath: String) -> [String: Double] {
 func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
 func fmt(_ v: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", v) }
 
-Runtime.relaunchWithBLASCoreIfNeeded()
+Runtime.relaunchWithBLASSettingsIfNeeded()
 let args = CommandLine.arguments.dropFirst()
 let casesPath = args.first { !$0.hasPrefix("-") && !["text", "unet", "memory", "fid", "expert", "features"].contains($0) } ?? "tools/bench/cases.json"
 let skipPeer = args.contains("--no-peer")

@@ -41,7 +41,7 @@ struct AptpCommand: ParsableCommand {
   }
 }
 
-Runtime.relaunchWithBLASCoreIfNeeded()
+Runtime.relaunchWithBLASSettingsIfNeeded()
 do {
   var command = try AptpCommand.parseAsRoot()
   try command.run()

@@ -1,0 +1,61 @@
+// ValueStack: the interpreter's frame slots in one manually managed buffer, so reading and writing a
+// local costs no array-buffer reference counting or uniqueness check.
+
+/// Frame slots of every active call, innermost last. Indexes come from the resolver (always inside
+/// the running frame), so element access is unchecked in release builds.
+struct ValueStack {
+  private var storage: UnsafeMutablePointer<Value>
+  private var capacity: Int
+  /// Slots in use; the next frame starts here.
+  private(set) var count = 0
+
+  init(capacity: Int = 1024) {
+    self.capacity = capacity
+    storage = .allocate(capacity: capacity)
+  }
+
+  /// Frees the buffer; the stack must not be used afterwards.
+  mutating func release() {
+    storage.deinitialize(count: count)
+    storage.deallocate()
+    count = 0
+    capacity = 0
+  }
+
+  subscript(i: Int) -> Value {
+    @inline(__always) get {
+      assert(i >= 0 && i < count, "frame slot out of range")
+      return storage[i]
+    }
+    @inline(__always) nonmutating set {
+      assert(i >= 0 && i < count, "frame slot out of range")
+      storage[i] = newValue
+    }
+  }
+
+  /// Appends `n` nil slots (a new frame).
+  @inline(__always)
+  mutating func pushNils(_ n: Int) {
+    if count + n > capacity { grow(to: count + n) }
+    (storage + count).initialize(repeating: .null, count: n)
+    count += n
+  }
+
+  /// Drops every slot at or above `top` (leaving a frame).
+  @inline(__always)
+  mutating func truncate(to top: Int) {
+    guard top < count else { return }
+    (storage + top).deinitialize(count: count - top)
+    count = top
+  }
+
+  private mutating func grow(to needed: Int) {
+    var newCapacity = Swift.max(capacity * 2, 64)
+    while newCapacity < needed { newCapacity *= 2 }
+    let fresh = UnsafeMutablePointer<Value>.allocate(capacity: newCapacity)
+    fresh.moveInitialize(from: storage, count: count)
+    storage.deallocate()
+    storage = fresh
+    capacity = newCapacity
+  }
+}
