@@ -152,6 +152,7 @@ final class BinaryExpr: Expr {
       case .sub: return .number(x - y)
       case .mul: return .number(x * y)
       case .div: return .number(x / y)
+      case .mod: return .number(x - y * (x / y).rounded(.down))
       case .lt: return .bool(x < y)
       case .le: return .bool(x <= y)
       case .gt: return .bool(x > y)
@@ -160,6 +161,8 @@ final class BinaryExpr: Expr {
       case .ne: return .bool(x != y)
       default: break
       }
+    } else if op == .add, case .string(let x) = a, case .string(let y) = b {
+      return .string(x + y)
     }
     return try interp.binary(op, a, b, at: location)
   }
@@ -267,13 +270,21 @@ enum IndexExprPart {
 final class IndexExpr: Expr {
   let object: Expr
   let parts: [IndexExprPart]
+  /// The index when it is one plain value (`m[k]`, `xs[i]`): read without building an index list.
+  let singleIndex: Expr?
   init(_ object: Expr, _ parts: [IndexExprPart], _ loc: SourceLocation) {
     self.object = object
     self.parts = parts
+    if parts.count == 1, case .value(let e) = parts[0] { singleIndex = e } else { singleIndex = nil }
     super.init(loc)
   }
   override func eval(_ interp: Interpreter) throws -> Value {
     let target = try object.eval(interp)
+    if let e = singleIndex {
+      let key = try e.eval(interp)
+      if let v = try interp.indexListOrMap(target, key, at: location) { return v }
+      return try interp.index(target, [.value(key)], at: location)
+    }
     return try interp.index(target, try interp.evaluateIndex(parts), at: location)
   }
 }

@@ -266,9 +266,15 @@ public final class Interpreter {
     if case .closure(let closure) = callee, !call.hasNames {
       return try callClosureFast(closure, call)
     }
-    var capacity = 0
-    if case .function(let f) = callee, let native = f as? NativeFunction { capacity = native.parameters.count }
-    let (positional, named) = try evaluateArguments(call, capacity: capacity)
+    if case .function(let f) = callee, let native = f as? NativeFunction {
+      let (positional, named) = try evaluateArguments(call, capacity: native.parameters.count)
+      do {
+        return try callNative(native, positional, named, receiver: nil)
+      } catch let d as Diagnostic {
+        throw d.attach(call.location)
+      }
+    }
+    let (positional, named) = try evaluateArguments(call)
     do {
       return try callValue(callee, positional, named)
     } catch let d as Diagnostic {

@@ -254,6 +254,29 @@ extension Interpreter {
     }
   }
 
+  /// `target[key]` for a list or map (the common case, without an index list); nil for other targets.
+  @inline(__always)
+  func indexListOrMap(_ target: Value, _ key: Value, at loc: SourceLocation) throws -> Value? {
+    switch target {
+    case .list(let l): return l.items[try position(key, count: l.items.count, at: loc)]
+    case .map(let m):
+      guard let x = m[try mapKey(key, at: loc)] else { throw Diagnostic(.key, "map has no key \(repr(key))", at: loc) }
+      return x
+    default: return nil
+    }
+  }
+
+  /// `target[key] = value` for a list or map; false (nothing stored) for other targets.
+  @inline(__always)
+  func setListOrMapIndex(_ target: Value, _ key: Value, _ value: Value, at loc: SourceLocation) throws -> Bool {
+    switch target {
+    case .list(let l): l.items[try position(key, count: l.items.count, at: loc)] = value
+    case .map(let m): m[try mapKey(key, at: loc)] = value
+    default: return false
+    }
+    return true
+  }
+
   func setIndex(_ target: Value, _ idx: [IndexArgument], _ value: Value, at loc: SourceLocation) throws {
     if case .native(let o) = target {
       guard let f = o.type.setIndex else { throw Diagnostic(.type, "\(o.type.name) does not support item assignment", at: loc) }

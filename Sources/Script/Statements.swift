@@ -94,31 +94,49 @@ final class AssignStmt: Stmt {
   /// nil for `=`, else the operator of `+=` and friends.
   let op: BinaryOp?
   let value: Expr
+  /// What the target is, decided once (a dynamic cast per execution showed in profiles).
+  private enum Kind {
+    case variable(VariableExpr), field(FieldExpr), index(IndexExpr), other
+  }
+  private let kind: Kind
   init(_ target: Expr, _ op: BinaryOp?, _ value: Expr, _ loc: SourceLocation) {
     self.target = target
     self.op = op
     self.value = value
+    switch target {
+    case let v as VariableExpr: kind = .variable(v)
+    case let f as FieldExpr: kind = .field(f)
+    case let ix as IndexExpr: kind = .index(ix)
+    default: kind = .other
+    }
     super.init(loc)
   }
   override func exec(_ interp: Interpreter) throws -> Flow {
     interp.lastValue = nil
-    switch target {
-    case let v as VariableExpr:
+    switch kind {
+    case .variable(let v):
       var new = try value.eval(interp)
       if let op { new = try interp.binary(op, try v.eval(interp), new, at: location) }
       store(new, into: v.slot, interp, declaring: false)
-    case let f as FieldExpr:
+    case .field(let f):
       let obj = try f.object.eval(interp)
       var new = try value.eval(interp)
       if let op { new = try interp.binary(op, try interp.getField(obj, f.name, at: f.location), new, at: location) }
       try interp.setField(obj, f.name, new, at: f.location)
-    case let ix as IndexExpr:
+    case .index(let ix):
       let obj = try ix.object.eval(interp)
+      if op == nil, let e = ix.singleIndex {
+        let key = try e.eval(interp)
+        let new = try value.eval(interp)
+        if try interp.setListOrMapIndex(obj, key, new, at: ix.location) { return .normal }
+        try interp.setIndex(obj, [.value(key)], new, at: ix.location)
+        return .normal
+      }
       let idx = try interp.evaluateIndex(ix.parts)
       var new = try value.eval(interp)
       if let op { new = try interp.binary(op, try interp.index(obj, idx, at: ix.location), new, at: location) }
       try interp.setIndex(obj, idx, new, at: ix.location)
-    default:
+    case .other:
       throw Diagnostic(.syntax, "cannot assign to this expression", at: target.location)
     }
     return .normal
