@@ -93,7 +93,7 @@ func configureDataTypes(_ ctx: BindingContext) {
   method(d, "step", [p("samples"), p("context"), p("mask", .null)], doc: "One training step; returns the (Min-SNR weighted) loss.") { a in
     .number(Double(try trainer(a).train(samples: try a.tensor(0, ctx), context: try a.tensor(1, ctx), contextMask: try a.optionalTensor(2, ctx))))
   }
-  method(d, "save", [p("dir")], doc: "Writes dir/unet (a diffusers folder) and dir/trainer.safetensors atomically.") { a in
+  method(d, "save", [p("dir")], doc: "Writes dir/unet (a diffusers folder), dir/unet_ema (the averaged weights, when the trainer keeps an EMA) and dir/trainer.safetensors, each atomically.") { a in
     try trainer(a).save(in: try a.string(0))
     return .null
   }

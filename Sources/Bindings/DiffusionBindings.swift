@@ -54,8 +54,8 @@ func diffusionModule(_ ctx: BindingContext) -> MapRef {
     return ctx.wrap(scheduler: try Schedulers.make(try a.config(0, SchedulerConfig.self)))
   }
   def(m, "trainer", [p("unet"), p("scheduler"), p("lr", .number(1e-4)), p("warmup", .number(200)), p("snr_gamma", .number(5)), p("weight_decay", .number(0.01)), p("clip", .number(1)), p("seed", .number(0)),
-    p("teacher", .null), p("diffusion_weight", .number(1)), p("distillation_weight", .number(0)), p("block_weight", .number(0))],
-    doc: "A resumable trainer for a UNet on the scheduler's target (v or epsilon) with Min-SNR weights (snr_gamma: nil for plain MSE) and AdamW; with a frozen teacher UNet, loss = diffusion_weight·diffusion + distillation_weight·output MSE + block_weight·block MSE (APTP fine-tuning).") { a in
+    p("teacher", .null), p("diffusion_weight", .number(1)), p("distillation_weight", .number(0)), p("block_weight", .number(0)), p("ema", .null)],
+    doc: "A resumable trainer for a UNet on the scheduler's target (v or epsilon) with Min-SNR weights (snr_gamma: nil for plain MSE) and AdamW; with a frozen teacher UNet, loss = diffusion_weight·diffusion + distillation_weight·output MSE + block_weight·block MSE (APTP fine-tuning). ema: a decay (e.g. 0.999) to keep a moving average of the weights, saved as dir/unet_ema.") { a in
     var c = DiffusionTrainingConfig()
     c.learningRate = Float(try a.number(2))
     c.warmupSteps = try a.int(3)
@@ -66,6 +66,10 @@ func diffusionModule(_ ctx: BindingContext) -> MapRef {
     c.diffusionWeight = Float(try a.number(9))
     c.distillationWeight = Float(try a.number(10))
     c.blockWeight = Float(try a.number(11))
+    if let decay = try a.optionalNumber(12) {
+      guard decay > 0, decay < 1 else { throw a.bad(12, "decay between 0 and 1") }
+      c.emaDecay = Float(decay)
+    }
     let teacher = a.isNil(8) ? nil : try a.native(8, UNet2DConditionModel.self, "UNet")
     let t = DiffusionTrainer(
       unet: try a.native(0, UNet2DConditionModel.self, "UNet"), scheduler: try a.native(1, NoiseSchedule.self, "Scheduler"), config: c,

@@ -19,6 +19,10 @@ public struct DiffusionTrainingConfig: Sendable {
   /// to the teacher's output + `block`·mean MSE over the 9 block outputs. Without a teacher only
   /// the diffusion term exists (its weight is then ignored).
   public var diffusionWeight: Float = 1, distillationWeight: Float = 0, blockWeight: Float = 0
+  /// Decay of an exponential moving average of the weights, saved as `unet_ema/` (nil: none). The
+  /// effective decay warms up as min(decay, (1 + n) / (10 + n)) after n updates, as diffusers'
+  /// `EMAModel` does.
+  public var emaDecay: Float? = nil
   public init() {}
 }
 
@@ -35,6 +39,10 @@ public final class DiffusionTrainer {
   public private(set) var step = 0
   /// The loss terms of the last step (`loss`, `diffusion`, and with a teacher `distillation`, `block`).
   public private(set) var lastTerms: [String: Float] = [:]
+  /// The moving average of each parameter (by name), when `emaDecay` is set.
+  public private(set) var emaWeights: [String: Tensor] = [:]
+  /// EMA updates so far (drives the decay warm-up).
+  public private(set) var emaUpdates = 0
 
   public init(unet: UNet2DConditionModel, scheduler: NoiseSchedule, config: DiffusionTrainingConfig, teacher: UNet2DConditionModel? = nil) {
     self.unet = unet
@@ -97,7 +105,10 @@ public final class DiffusionTrainer {
     try loss.backward()
     if let clip = config.clipNorm { clipGradNorm(unet.parameters(), maxNorm: clip) }
     let value = try loss.item()
-    if value.isFinite { try optimizer.step() }
+    if value.isFinite {
+      try optimizer.step()
+      updateEMA()
+    }
     optimizer.zeroGrad()
     step += 1
     terms["loss"] = value
@@ -105,15 +116,37 @@ public final class DiffusionTrainer {
     return value
   }
 
-  /// Writes `unet/` (config.json + diffusion_pytorch_model.safetensors, loadable by diffusers) and
-  /// `trainer.safetensors` (AdamW state, step) into `folder`, each atomically.
+  /// Moves the average toward the current weights; starts it from them on the first update (also
+  /// when EMA is switched on in a resumed run).
+  func updateEMA() {
+    guard let decay = config.emaDecay else { return }
+    let d = Swift.min(decay, Float(1 + emaUpdates) / Float(10 + emaUpdates))
+    for (name, p) in unet.namedParameters() {
+      guard let average = emaWeights[name], average.count == p.count else {
+        emaWeights[name] = p.contiguousCopy()
+        continue
+      }
+      let source = p.isContiguous ? p : p.contiguousCopy()
+      let x = source.data, y = average.data
+      for i in 0..<p.count { y[i] = d * y[i] + (1 - d) * x[i] }
+    }
+    emaUpdates += 1
+  }
+
+  /// Writes `unet/` (config.json + diffusion_pytorch_model.safetensors, loadable by diffusers),
+  /// `unet_ema/` (the averaged weights, when EMA is on) and `trainer.safetensors` (AdamW state,
+  /// EMA state, step) into `folder`, each atomically.
   public func save(in folder: String) throws {
     try FileManager.default.createDirectory(atPath: folder + "/unet", withIntermediateDirectories: true)
     try unet.save(folder: folder + "/unet")
-    let state = try optimizer.stateTensors().sorted { $0.key < $1.key }.map {
+    if !emaWeights.isEmpty { try unet.save(folder: folder + "/unet_ema", replacing: emaWeights) }
+    var tensors = optimizer.stateTensors()
+    for (name, t) in emaWeights { tensors["ema." + name] = t }
+    let state = try tensors.sorted { $0.key < $1.key }.map {
       try TensorPayload(name: $0.key, shape: $0.value.shape, floats: $0.value.toArray())
     }
-    try Safetensors.save(state, metadata: ["step": String(step), "optimizer_steps": String(optimizer.stepCount)], to: folder + "/trainer.safetensors")
+    let metadata = ["step": String(step), "optimizer_steps": String(optimizer.stepCount), "ema_updates": String(emaUpdates)]
+    try Safetensors.save(state, metadata: metadata, to: folder + "/trainer.safetensors")
   }
 
   /// Restores what `save` wrote.
@@ -126,17 +159,26 @@ public final class DiffusionTrainer {
       throw DiffusionError(file: path, "metadata lacks step / optimizer_steps")
     }
     var state: [String: Tensor] = [:]
-    for r in file.records { state[r.name] = try Tensor.reading(r) }
+    var ema: [String: Tensor] = [:]
+    for r in file.records {
+      if r.name.hasPrefix("ema.") { ema[String(r.name.dropFirst(4))] = try Tensor.reading(r) } else { state[r.name] = try Tensor.reading(r) }
+    }
     try optimizer.loadStateTensors(state, stepCount: o)
     step = s
+    emaWeights = ema
+    emaUpdates = file.metadata["ema_updates"]?.stringValue.flatMap(Int.init) ?? 0
   }
 }
 
 extension UNet2DConditionModel {
   /// Saves the model as a diffusers folder: `config.json` and `diffusion_pytorch_model.safetensors`.
-  public func save(folder: String, dtype: SafetensorsDType = .f32) throws {
+  /// `replacing` substitutes tensors by name (a trainer's averaged weights).
+  public func save(folder: String, dtype: SafetensorsDType = .f32, replacing: [String: Tensor] = [:]) throws {
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    let payloads = try state().map { try TensorPayload(name: $0.0, shape: $0.1.shape, floats: $0.1.toArray(), as: dtype) }
+    let payloads = try state().map { name, t in
+      let source = replacing[name] ?? t
+      return try TensorPayload(name: name, shape: source.shape, floats: source.toArray(), as: dtype)
+    }
     try Safetensors.save(payloads, metadata: ["format": "pt"], to: folder + "/diffusion_pytorch_model.safetensors")
     try AtomicFile.write(to: folder + "/config.json", bytes: Array(JSONWriter.render(config.configValue).utf8))
   }
