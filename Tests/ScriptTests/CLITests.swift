@@ -193,11 +193,12 @@ final class CLITests: XCTestCase {
     XCTAssertTrue(again.1.contains("reusing \(dir)/images/num_arch_vq_codebook_embeddings=2/seed0"), again.1)
   }
 
-  /// scripts/paper_table.aptp with tiny settings: every method of the comparison gets a row.
+  /// scripts/paper_table.aptp with tiny settings and two seeds: every method of the comparison gets
+  /// a mean ± std row, and the verdict on the paper's claims is written.
   func testPaperTableListsEveryMethod() throws {
     let dir = NSTemporaryDirectory() + "aptp-paper-\(UUID().uuidString)"
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    let (code, out, err) = try runAptp(["scripts/paper_table.aptp", "--size", "quick", "--out", dir, "--doc", dir + "/results.md"])
+    let (code, out, err) = try runAptp(["scripts/paper_table.aptp", "--size", "quick", "--seeds", "2", "--out", dir, "--doc", dir + "/results.md"])
     XCTAssertEqual(code, 0, err + out)
     let doc = try String(contentsOfFile: dir + "/results.md", encoding: .utf8)
     for method in ["teacher (unpruned)", "APTP K=4", "APTP K=8", "APTP K=4 without OT", "single architecture", "magnitude pruning",
@@ -205,6 +206,11 @@ final class CLITests: XCTestCase {
       XCTAssertTrue(doc.contains("| \(method) |"), method)
     }
     XCTAssertTrue(doc.contains("Produced by `aptp scripts/paper_table.aptp --size quick"), doc)
+    XCTAssertTrue(doc.contains("2 seed(s), mean ± std"), doc)
+    XCTAssertTrue(doc.contains("## Does the paper's ordering hold here?"), doc)
+    XCTAssertTrue(doc.contains("- APTP K=4 vs magnitude pruning: better in"), doc)
+    XCTAssertTrue(doc.contains("- Code collapse without optimal transport:"), doc)
+    XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/seed1/aptp-k4/router.safetensors"), dir)
   }
 
   /// scripts/fid.aptp on two small folders (CLIP features of the tiny golden model), with a cached
