@@ -221,6 +221,9 @@ final class CallExpr: Expr {
   let argumentRefs: UnsafeMutablePointer<Unmanaged<Expr>>
   /// The callee when it is `receiver.name` (a method call), found once at parse time.
   let fieldCallee: FieldExpr?
+  let isMethodCall: Bool
+  /// The callee, unretained (`callee` keeps it alive).
+  let calleeRef: Unmanaged<Expr>
   init(_ callee: Expr, _ arguments: [Argument], _ loc: SourceLocation) {
     self.callee = callee
     self.arguments = arguments
@@ -229,22 +232,29 @@ final class CallExpr: Expr {
     argumentRefs = .allocate(capacity: Swift.max(arguments.count, 1))
     for (i, a) in arguments.enumerated() { (argumentRefs + i).initialize(to: .passUnretained(a.value)) }
     fieldCallee = callee as? FieldExpr
+    isMethodCall = fieldCallee != nil
+    calleeRef = .passUnretained(callee)
     hasNames = arguments.contains { $0.name != nil }
     super.init(loc)
   }
   deinit { argumentRefs.deallocate() }
 
   override func eval(_ interp: Interpreter) throws -> Value {
-    if let field = fieldCallee {
-      let receiver = try field.object.eval(interp)
-      return try interp.callMethod(receiver, field.name, self)
-    }
-    let target = try callee.eval(interp)
+    if isMethodCall { return try evalMethodCall(interp) }
+    let target = try calleeRef._withUnsafeGuaranteedRef { try $0.eval(interp) }
     // Consuming the callee moves the closure out of it instead of retaining it again.
     switch consume target {
     case .closure(let closure) where !hasNames: return try interp.callClosureFast(closure, self)
     case let other: return try interp.call(other, self)
     }
+  }
+
+  /// `receiver.name(args)`: kept out of `eval` so the plain call path does not copy the field node.
+  @inline(never)
+  func evalMethodCall(_ interp: Interpreter) throws -> Value {
+    guard let field = fieldCallee else { return .null }
+    let receiver = try field.object.eval(interp)
+    return try interp.callMethod(receiver, field.name, self)
   }
 }
 

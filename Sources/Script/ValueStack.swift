@@ -33,11 +33,12 @@ struct ValueStack {
     }
   }
 
-  /// Appends `n` nil slots (a new frame).
+  /// Appends `n` nil slots (a new frame). Plain loops: frames are a few slots, and the bulk
+  /// `initialize(repeating:)` / `deinitialize(count:)` go through generic runtime calls.
   @inline(__always)
   mutating func pushNils(_ n: Int) {
     if count + n > capacity { grow(to: count + n) }
-    (storage + count).initialize(repeating: .null, count: n)
+    for i in count..<(count + n) { (storage + i).initialize(to: .null) }
     count += n
   }
 
@@ -45,7 +46,7 @@ struct ValueStack {
   @inline(__always)
   mutating func truncate(to top: Int) {
     guard top < count else { return }
-    (storage + top).deinitialize(count: count - top)
+    for i in top..<count { (storage + i).deinitialize(count: 1) }
     count = top
   }
 
