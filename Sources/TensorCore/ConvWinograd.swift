@@ -98,6 +98,25 @@ struct WinogradPlan {
         emit(3, tx, a1 - a3, b1 - b3)
         tx += 8
       }
+      // Four tiles per step (the 8x8 maps of small UNets have tw = 4): the same with 8-wide loads.
+      @inline(__always) func emit4(_ j: Int, _ tx: Int, _ near: SIMD8<Float>, _ far: SIMD8<Float>) {
+        let x0 = near.evenHalf, x1 = near.oddHalf, x2 = far.evenHalf, x3 = far.oddHalf
+        let base = out + 4 * j * xiStride + tx
+        store4(x0 - x2, base)
+        store4(x1 + x2, base + xiStride)
+        store4(x2 - x1, base + 2 * xiStride)
+        store4(x1 - x3, base + 3 * xiStride)
+      }
+      while tx + 4 <= tw {
+        let c = 2 * tx
+        let a0 = load8(r0 + c), a1 = load8(r1 + c), a2 = load8(r2 + c), a3 = load8(r3 + c)
+        let b0 = load8(r0 + c + 2), b1 = load8(r1 + c + 2), b2 = load8(r2 + c + 2), b3 = load8(r3 + c + 2)
+        emit4(0, tx, a0 - a2, b0 - b2)
+        emit4(1, tx, a1 + a2, b1 + b2)
+        emit4(2, tx, a2 - a1, b2 - b1)
+        emit4(3, tx, a1 - a3, b1 - b3)
+        tx += 4
+      }
       while tx < tw {
         let c = 2 * tx
         for j in 0..<4 {
@@ -139,6 +158,18 @@ struct WinogradPlan {
         storeInterleaved(a0 + a1 + a2 + b8, a1 - a2 - a3 + b8, top + 2 * tx)
         storeInterleaved(b0 + b1 + b2 + b8, b1 - b2 - b3 + b8, bottom + 2 * tx)
         tx += 8
+      }
+      @inline(__always) func column4(_ j: Int, _ tx: Int) -> (SIMD4<Float>, SIMD4<Float>) {
+        let m0 = load4(t + j * xiStride + tx), m1 = load4(t + (4 + j) * xiStride + tx)
+        let m2 = load4(t + (8 + j) * xiStride + tx), m3 = load4(t + (12 + j) * xiStride + tx)
+        return (m0 + m1 + m2, m1 - m2 - m3)
+      }
+      let b4 = SIMD4<Float>(repeating: bias)
+      while tx + 4 <= tw {
+        let (a0, b0) = column4(0, tx), (a1, b1) = column4(1, tx), (a2, b2) = column4(2, tx), (a3, b3) = column4(3, tx)
+        storeInterleaved4(a0 + a1 + a2 + b4, a1 - a2 - a3 + b4, top + 2 * tx)
+        storeInterleaved4(b0 + b1 + b2 + b4, b1 - b2 - b3 + b4, bottom + 2 * tx)
+        tx += 4
       }
       while tx < tw {
         var a = SIMD4<Float>(), b = SIMD4<Float>()
@@ -195,6 +226,21 @@ struct WinogradPlan {
         emit(2, tx, y00 - y10, y01 - y11)
         emit(3, tx, -y10, -y11)
         tx += 8
+      }
+      @inline(__always) func emit4(_ i: Int, _ tx: Int, _ x0: SIMD4<Float>, _ x1: SIMD4<Float>) {
+        store4(x0, base + 4 * i * xiStride + tx)
+        store4(x0 + x1, base + (4 * i + 1) * xiStride + tx)
+        store4(x0 - x1, base + (4 * i + 2) * xiStride + tx)
+        store4(-x1, base + (4 * i + 3) * xiStride + tx)
+      }
+      while tx + 4 <= tw {
+        let upper = load8(top + 2 * tx), lower = load8(bottom + 2 * tx)
+        let y00 = upper.evenHalf, y01 = upper.oddHalf, y10 = lower.evenHalf, y11 = lower.oddHalf
+        emit4(0, tx, y00, y01)
+        emit4(1, tx, y00 + y10, y01 + y11)
+        emit4(2, tx, y00 - y10, y01 - y11)
+        emit4(3, tx, -y10, -y11)
+        tx += 4
       }
       while tx < tw {
         let y00 = top[2 * tx], y01 = top[2 * tx + 1], y10 = bottom[2 * tx], y11 = bottom[2 * tx + 1]

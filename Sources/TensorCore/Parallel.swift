@@ -1,4 +1,5 @@
-// Parallel: the engine's one level of multi-threading (Dispatch), and OpenBLAS pinned to one thread.
+// Parallel: the engine's one level of multi-threading (a spinning worker pool, Dispatch as fallback),
+// and OpenBLAS pinned to one thread.
 
 import COpenBLAS
 import Dispatch
@@ -22,6 +23,21 @@ public enum Parallel {
   /// Threads kernels may use now.
   public static var threads: Int { threadOverride ?? defaultThreads }
 
+  /// The kernel threads (created on first use): `defaultThreads - 1` workers beside the caller;
+  /// `APTP_WORKER_POOL=0` leaves every parallel op to Dispatch instead.
+  static let pool = WorkerPool(workers: getenv("APTP_WORKER_POOL").map { String(cString: $0) } == "0" ? 0 : Swift.max(0, defaultThreads - 1))
+
+  /// Runs `body(i)` for i in 0..<t on the pool, or on Dispatch when the pool is busy (a nested
+  /// call, or another thread's job) or smaller than `t`.
+  @inline(__always)
+  static func dispatch(_ t: Int, _ body: (Int) -> Void) {
+    if pool.run(t, body) { return }
+    withoutActuallyEscaping(body) { escaping in
+      let box = UncheckedSendable(escaping)
+      DispatchQueue.concurrentPerform(iterations: t) { i in box.value(i) }
+    }
+  }
+
   /// Makes OpenBLAS single-threaded, once per process, before the first GEMM.
   static let blasConfigured: Bool = {
     openblas_set_num_threads(1)
@@ -38,13 +54,10 @@ public enum Parallel {
       return
     }
     let chunk = (count + t - 1) / t
-    withoutActuallyEscaping(body) { escaping in
-      let box = UncheckedSendable(escaping)
-      DispatchQueue.concurrentPerform(iterations: t) { i in
-        let begin = i * chunk
-        let end = Swift.min(count, begin + chunk)
-        if begin < end { box.value(begin, end) }
-      }
+    dispatch(t) { i in
+      let begin = i * chunk
+      let end = Swift.min(count, begin + chunk)
+      if begin < end { body(begin, end) }
     }
   }
 
@@ -56,14 +69,11 @@ public enum Parallel {
       for i in 0..<count { body(i) }
       return
     }
-    withoutActuallyEscaping(body) { escaping in
-      let box = UncheckedSendable(escaping)
-      DispatchQueue.concurrentPerform(iterations: t) { worker in
-        var i = worker
-        while i < count {
-          box.value(i)
-          i += t
-        }
+    dispatch(t) { worker in
+      var i = worker
+      while i < count {
+        body(i)
+        i += t
       }
     }
   }
@@ -80,10 +90,7 @@ extension Parallel {
       if count > 0 { body(0, 1) }
       return
     }
-    withoutActuallyEscaping(body) { escaping in
-      let box = UncheckedSendable(escaping)
-      DispatchQueue.concurrentPerform(iterations: t) { worker in box.value(worker, t) }
-    }
+    dispatch(t) { worker in body(worker, t) }
   }
 }
 

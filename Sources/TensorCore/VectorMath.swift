@@ -105,6 +105,27 @@ func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
   UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
 }
 
+/// Stores 4 floats at `p`.
+@inline(__always)
+func store4(_ v: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>) {
+  UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self)
+}
+
+/// Loads 4 floats from `p`.
+@inline(__always)
+func load4(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
+  UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
+}
+
+/// Stores even, odd interleaved (4 each): p[2i] = even[i], p[2i+1] = odd[i].
+@inline(__always)
+func storeInterleaved4(_ even: SIMD4<Float>, _ odd: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>) {
+  var v = SIMD8<Float>()
+  v.evenHalf = even
+  v.oddHalf = odd
+  UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+}
+
 /// Loads 16 floats from `p` (`.evenHalf` / `.oddHalf` de-interleave them in two shuffles).
 @inline(__always)
 func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {

@@ -246,13 +246,16 @@ final class ConvKernelPathTests: XCTestCase {
   func testWinogradPath() throws {
     // 3x3 stride 1 with >= 8 channels per group takes Winograd F(2x2, 3x3): odd output sizes (edge
     // tiles), padding 0...2 (dX as a Winograd conv of dY), padding 3 (dX falls back to col2im),
-    // groups, and an image tall enough to be split into two bands of tile rows.
+    // groups, an image tall enough to be split into two bands of tile rows, and rows of tiles that
+    // take the 8-wide, 4-wide and scalar transform loops.
     let cases: [(Setup, String)] = [
       (Setup(n: 2, c: 8, h: 7, w: 9, co: 12, kh: 3, kw: 3, stride: (1, 1), pad: (1, 1), dil: (1, 1), groups: 1), "odd sizes"),
       (Setup(n: 1, c: 9, h: 8, w: 6, co: 8, kh: 3, kw: 3, stride: (1, 1), pad: (0, 2), dil: (1, 1), groups: 1), "padding 0 and 2"),
       (Setup(n: 1, c: 8, h: 5, w: 6, co: 8, kh: 3, kw: 3, stride: (1, 1), pad: (3, 1), dil: (1, 1), groups: 1), "padding 3"),
       (Setup(n: 2, c: 16, h: 6, w: 5, co: 16, kh: 3, kw: 3, stride: (1, 1), pad: (1, 1), dil: (1, 1), groups: 2), "groups"),
       (Setup(n: 1, c: 64, h: 70, w: 32, co: 8, kh: 3, kw: 3, stride: (1, 1), pad: (1, 1), dil: (1, 1), groups: 1), "two bands"),
+      (Setup(n: 2, c: 8, h: 8, w: 8, co: 8, kh: 3, kw: 3, stride: (1, 1), pad: (1, 1), dil: (1, 1), groups: 1), "four tiles per row"),
+      (Setup(n: 1, c: 8, h: 6, w: 26, co: 8, kh: 3, kw: 3, stride: (1, 1), pad: (1, 1), dil: (1, 1), groups: 1), "8 + 4 + 1 tiles per row"),
     ]
     for (i, (s, name)) in cases.enumerated() { try check(s, seed: 380 + UInt64(i), "winograd " + name) }
   }
