@@ -1,6 +1,7 @@
 // WorkerPool: persistent kernel threads that spin briefly between jobs, so the many small parallel
 // ops of a forward pass do not each pay a futex wake-up (Dispatch parks its workers at once).
 
+import CSystem
 import Synchronization
 
 #if canImport(Glibc)
@@ -26,8 +27,8 @@ final class WorkerPool: @unchecked Sendable {
   private var participants = 0
   private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
   private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-  /// Spin iterations (atomic loads) before a worker sleeps: tens of microseconds.
-  private let spinLimit = 20_000
+  /// Spin iterations (an atomic load and a `pause` each) before a worker sleeps: tens of microseconds.
+  private let spinLimit = 2_000
 
   init(workers: Int) {
     self.workers = workers
@@ -53,7 +54,7 @@ final class WorkerPool: @unchecked Sendable {
         pthread_mutex_unlock(lock)
       }
       escaping(0)
-      while pending.load(ordering: .acquiring) > 0 {}
+      while pending.load(ordering: .acquiring) > 0 { aptp_cpu_relax() }
       job = nil
     }
     busy.store(false, ordering: .releasing)
@@ -90,6 +91,7 @@ final class WorkerPool: @unchecked Sendable {
     for _ in 0..<spinLimit {
       let g = generation.load(ordering: .acquiring)
       if g != seen { return g }
+      aptp_cpu_relax()
     }
     pthread_mutex_lock(lock)
     sleepers.add(1, ordering: .sequentiallyConsistent)
