@@ -15,7 +15,10 @@ import Synchronization
 final class WorkerPool: @unchecked Sendable {
   /// Workers besides the calling thread.
   let workers: Int
-  /// Bumped once per job; workers wait for it to change.
+  /// Job number << 8 | participants, published once per job; workers wait for it to change. The
+  /// participant count travels in the same word so a worker never pairs one job's number with
+  /// another job's count (a worker outside job n could otherwise read job n+1's count and run it
+  /// twice).
   private let generation = Atomic<Int>(0)
   /// Workers still running the current job.
   private let pending = Atomic<Int>(0)
@@ -24,7 +27,7 @@ final class WorkerPool: @unchecked Sendable {
   private let busy = Atomic<Bool>(false)
   /// The job: written before `generation` is bumped (release), read after it is seen (acquire).
   private var job: ((Int) -> Void)?
-  private var participants = 0
+  private var jobNumber = 0
   private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
   private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
   /// Spin iterations (an atomic load and a `pause` each) before a worker sleeps: tens of microseconds.
@@ -40,14 +43,14 @@ final class WorkerPool: @unchecked Sendable {
   /// Runs `body(i)` for i in 0..<participants (i = 0 on the calling thread) and waits for all of
   /// them; false when the pool is busy or too small (nothing ran).
   func run(_ participants: Int, _ body: (Int) -> Void) -> Bool {
-    guard participants > 1, participants <= workers + 1,
+    guard participants > 1, participants <= workers + 1, participants < 256,
       busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
     else { return false }
     withoutActuallyEscaping(body) { escaping in
       job = escaping
-      self.participants = participants
+      jobNumber += 1
       pending.store(participants - 1, ordering: .relaxed)
-      generation.add(1, ordering: .sequentiallyConsistent)
+      generation.store(jobNumber << 8 | participants, ordering: .sequentiallyConsistent)
       if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
         pthread_mutex_lock(lock)
         pthread_cond_broadcast(wake)
@@ -79,8 +82,7 @@ final class WorkerPool: @unchecked Sendable {
     var seen = 0
     while true {
       seen = waitForJob(after: seen)
-      // Read once: a worker outside this job must not look again after the caller moved on.
-      guard index < participants else { continue }
+      guard index < seen & 0xFF else { continue }
       job?(index)
       pending.subtract(1, ordering: .releasing)
     }

@@ -11,7 +11,7 @@ final class WorkerPoolTests: XCTestCase {
     let pool = WorkerPool(workers: 3)
     let counts = UnsafeMutablePointer<Int>.allocate(capacity: 4)
     defer { counts.deallocate() }
-    for job in 0..<2000 {
+    for job in 0..<10_000 {
       let participants = 2 + job % 3
       counts.initialize(repeating: 0, count: 4)
       XCTAssertTrue(pool.run(participants) { i in counts[i] += 1 })
