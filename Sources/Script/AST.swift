@@ -137,15 +137,27 @@ enum BinaryOp: String {
 final class BinaryExpr: Expr {
   let op: BinaryOp
   let lhs: Expr, rhs: Expr
+  /// The left operand when it is a variable (unretained; `lhs` owns it): a local is read from its
+  /// frame slot without a node call.
+  let variableLHS: Unmanaged<VariableExpr>?
+  /// The right operand's value when it is a literal (`n - 1`, `i < 10`).
+  let literalRHS: Value?
   init(_ op: BinaryOp, _ lhs: Expr, _ rhs: Expr, _ loc: SourceLocation) {
     self.op = op
     self.lhs = lhs
     self.rhs = rhs
+    variableLHS = (lhs as? VariableExpr).map { .passUnretained($0) }
+    literalRHS = (rhs as? LiteralExpr)?.value
     super.init(loc)
   }
   override func eval(_ interp: Interpreter) throws -> Value {
-    let a = try lhs.eval(interp)
-    let b = try rhs.eval(interp)
+    let a: Value
+    if let v = variableLHS, case .local(let i) = v._withUnsafeGuaranteedRef({ $0.slot }) {
+      a = interp.stack[interp.base + i]
+    } else {
+      a = try lhs.eval(interp)
+    }
+    let b = try literalRHS ?? rhs.eval(interp)
     if case .number(let x) = a, case .number(let y) = b {
       switch op {
       case .add: return .number(x + y)
