@@ -101,7 +101,11 @@ extension Interpreter {
     pushFrame(c.frameSize)
     do {
       let exprs = call.argumentRefs
-      for i in 0..<n { stack[newBase + i] = try exprs[i]._withUnsafeGuaranteedRef { try $0.eval(self) } }
+      for i in 0..<n {
+        // Evaluate first, then store: the argument may run calls that grow (reallocate) the stack.
+        let value = try exprs[i]._withUnsafeGuaranteedRef { try $0.eval(self) }
+        stack[newBase + i] = value
+      }
     } catch {
       stack.truncate(to: newBase)
       throw error

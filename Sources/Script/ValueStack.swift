@@ -2,7 +2,10 @@
 // local costs no array-buffer reference counting or uniqueness check.
 
 /// Frame slots of every active call, innermost last. Indexes come from the resolver (always inside
-/// the running frame), so element access is unchecked in release builds.
+/// the running frame), so element access is unchecked in release builds. Growing moves the slots to
+/// a new buffer: never hold a slot's address, and never write `stack[i] = <expression that can call
+/// code>` — a setter may capture the buffer before the right-hand side grows it; evaluate into a
+/// local first.
 struct ValueStack {
   private var storage: UnsafeMutablePointer<Value>
   private var capacity: Int
