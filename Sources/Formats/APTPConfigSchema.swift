@@ -119,6 +119,7 @@ extension ConfigSchema {
     "validation_steps": ConfigSchema.int.orNull,
     "image_logging_steps": ConfigSchema.int.orNull,
     "num_inference_steps": .int,
+    "guidance_scale": ConfigSchema.number.orNull.doc("image generation: classifier-free guidance scale (7.5 when absent, as the original)"),
     "mixed_precision": ConfigSchema.string(["no", "fp16", "bf16"]).orNull,
     "gradient_accumulation_steps": .int,
     "gradient_checkpointing": .bool,
