@@ -57,7 +57,13 @@ final class WorkerPool: @unchecked Sendable {
         pthread_mutex_unlock(lock)
       }
       escaping(0)
-      while pending.load(ordering: .acquiring) > 0 { aptp_cpu_relax() }
+      // Spin for the workers, then yield the core: with more runnable threads than cores (two
+      // processes sharing them) a descheduled worker needs this thread's time slice to finish.
+      var spins = 0
+      while pending.load(ordering: .acquiring) > 0 {
+        spins += 1
+        if spins < spinLimit { aptp_cpu_relax() } else { sched_yield() }
+      }
       job = nil
     }
     busy.store(false, ordering: .releasing)
