@@ -225,11 +225,9 @@ final class CallExpr: Expr {
   /// Inline cache for `receiver.method(...)`: the receiver's type key and the method found for it.
   var cachedReceiverType: ObjectIdentifier?
   var cachedMethod: NativeFunction?
-  /// The argument expressions alone (the positional fast path reads these without copying names).
-  let argumentExprs: ContiguousArray<Expr>
   let argumentCount: Int
-  /// The argument expressions, unretained (`argumentExprs` keeps them alive): the call fast path
-  /// reads them without reference counting.
+  /// The argument expressions alone, unretained (`arguments` keeps them alive): the call fast path
+  /// reads them without copying names or reference counting.
   let argumentRefs: UnsafeMutablePointer<Unmanaged<Expr>>
   /// The callee when it is `receiver.name` (a method call), found once at parse time.
   let fieldCallee: FieldExpr?
@@ -239,7 +237,6 @@ final class CallExpr: Expr {
   init(_ callee: Expr, _ arguments: [Argument], _ loc: SourceLocation) {
     self.callee = callee
     self.arguments = arguments
-    argumentExprs = ContiguousArray(arguments.map(\.value))
     argumentCount = arguments.count
     argumentRefs = .allocate(capacity: Swift.max(arguments.count, 1))
     for (i, a) in arguments.enumerated() { (argumentRefs + i).initialize(to: .passUnretained(a.value)) }

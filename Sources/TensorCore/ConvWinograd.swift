@@ -79,42 +79,32 @@ struct WinogradPlan {
       let out = v + r * tw
       // Bᵀ d down the columns: rows d0 - d2, d1 + d2, d2 - d1, d1 - d3; then (·) B along each row:
       // a row (x0, x1, x2, x3) of a tile becomes (x0 - x2, x1 + x2, x2 - x1, x1 - x3).
-      @inline(__always) func emit(_ j: Int, _ tx: Int, _ near: SIMD16<Float>, _ far: SIMD16<Float>) {
+      @inline(__always) func emit<V: SplitLanes>(_ j: Int, _ tx: Int, _ near: V, _ far: V) {
         let x0 = near.evenHalf, x1 = near.oddHalf, x2 = far.evenHalf, x3 = far.oddHalf
         let base = out + 4 * j * xiStride + tx
-        store8(x0 - x2, base)
-        store8(x1 + x2, base + xiStride)
-        store8(x2 - x1, base + 2 * xiStride)
-        store8(x1 - x3, base + 3 * xiStride)
+        storeVector(x0 - x2, base)
+        storeVector(x1 + x2, base + xiStride)
+        storeVector(x2 - x1, base + 2 * xiStride)
+        storeVector(x1 - x3, base + 3 * xiStride)
       }
-      var tx = 0
-      while tx + 8 <= tw {
+      // V.scalarCount / 2 tiles from columns c + (0..<width) and c + 2 + (0..<width).
+      @inline(__always) func tiles<V: SplitLanes>(_ tx: Int, _: V.Type) {
         let c = 2 * tx
-        let a0 = load16(r0 + c), a1 = load16(r1 + c), a2 = load16(r2 + c), a3 = load16(r3 + c)
-        let b0 = load16(r0 + c + 2), b1 = load16(r1 + c + 2), b2 = load16(r2 + c + 2), b3 = load16(r3 + c + 2)
+        let a0: V = loadVector(r0 + c), a1: V = loadVector(r1 + c), a2: V = loadVector(r2 + c), a3: V = loadVector(r3 + c)
+        let b0: V = loadVector(r0 + c + 2), b1: V = loadVector(r1 + c + 2), b2: V = loadVector(r2 + c + 2), b3: V = loadVector(r3 + c + 2)
         emit(0, tx, a0 - a2, b0 - b2)
         emit(1, tx, a1 + a2, b1 + b2)
         emit(2, tx, a2 - a1, b2 - b1)
         emit(3, tx, a1 - a3, b1 - b3)
+      }
+      var tx = 0
+      while tx + 8 <= tw {
+        tiles(tx, SIMD16<Float>.self)
         tx += 8
       }
-      // Four tiles per step (the 8x8 maps of small UNets have tw = 4): the same with 8-wide loads.
-      @inline(__always) func emit4(_ j: Int, _ tx: Int, _ near: SIMD8<Float>, _ far: SIMD8<Float>) {
-        let x0 = near.evenHalf, x1 = near.oddHalf, x2 = far.evenHalf, x3 = far.oddHalf
-        let base = out + 4 * j * xiStride + tx
-        store4(x0 - x2, base)
-        store4(x1 + x2, base + xiStride)
-        store4(x2 - x1, base + 2 * xiStride)
-        store4(x1 - x3, base + 3 * xiStride)
-      }
+      // Four tiles per step for what is left (the 8x8 maps of small UNets have tw = 4).
       while tx + 4 <= tw {
-        let c = 2 * tx
-        let a0 = load8(r0 + c), a1 = load8(r1 + c), a2 = load8(r2 + c), a3 = load8(r3 + c)
-        let b0 = load8(r0 + c + 2), b1 = load8(r1 + c + 2), b2 = load8(r2 + c + 2), b3 = load8(r3 + c + 2)
-        emit4(0, tx, a0 - a2, b0 - b2)
-        emit4(1, tx, a1 + a2, b1 + b2)
-        emit4(2, tx, a2 - a1, b2 - b1)
-        emit4(3, tx, a1 - a3, b1 - b3)
+        tiles(tx, SIMD8<Float>.self)
         tx += 4
       }
       while tx < tw {
@@ -146,29 +136,26 @@ struct WinogradPlan {
     for r in 0..<rows {
       let t = m + r * tw
       // Aᵀ M: a = rows 0 + 1 + 2, b = rows 1 - 2 - 3; then the same along the columns.
-      @inline(__always) func column(_ j: Int, _ tx: Int) -> (SIMD8<Float>, SIMD8<Float>) {
-        let m0 = load8(t + j * xiStride + tx), m1 = load8(t + (4 + j) * xiStride + tx)
-        let m2 = load8(t + (8 + j) * xiStride + tx), m3 = load8(t + (12 + j) * xiStride + tx)
+      @inline(__always) func column<H: SIMD>(_ j: Int, _ tx: Int) -> (H, H) where H.Scalar == Float {
+        let m0: H = loadVector(t + j * xiStride + tx), m1: H = loadVector(t + (4 + j) * xiStride + tx)
+        let m2: H = loadVector(t + (8 + j) * xiStride + tx), m3: H = loadVector(t + (12 + j) * xiStride + tx)
         return (m0 + m1 + m2, m1 - m2 - m3)
       }
-      let b8 = SIMD8<Float>(repeating: bias)
+      // V.scalarCount / 2 tiles: columns of M as half-width vectors, outputs interleaved at full width.
+      @inline(__always) func tiles<V: SplitLanes>(_ tx: Int, _ full: V.Type) {
+        let (a0, b0): (V.Half, V.Half) = column(0, tx), (a1, b1): (V.Half, V.Half) = column(1, tx)
+        let (a2, b2): (V.Half, V.Half) = column(2, tx), (a3, b3): (V.Half, V.Half) = column(3, tx)
+        let bb = V.Half(repeating: bias)
+        storeInterleaved(a0 + a1 + a2 + bb, a1 - a2 - a3 + bb, top + 2 * tx, as: full)
+        storeInterleaved(b0 + b1 + b2 + bb, b1 - b2 - b3 + bb, bottom + 2 * tx, as: full)
+      }
       var tx = 0
       while tx + 8 <= tw {
-        let (a0, b0) = column(0, tx), (a1, b1) = column(1, tx), (a2, b2) = column(2, tx), (a3, b3) = column(3, tx)
-        storeInterleaved(a0 + a1 + a2 + b8, a1 - a2 - a3 + b8, top + 2 * tx)
-        storeInterleaved(b0 + b1 + b2 + b8, b1 - b2 - b3 + b8, bottom + 2 * tx)
+        tiles(tx, SIMD16<Float>.self)
         tx += 8
       }
-      @inline(__always) func column4(_ j: Int, _ tx: Int) -> (SIMD4<Float>, SIMD4<Float>) {
-        let m0 = load4(t + j * xiStride + tx), m1 = load4(t + (4 + j) * xiStride + tx)
-        let m2 = load4(t + (8 + j) * xiStride + tx), m3 = load4(t + (12 + j) * xiStride + tx)
-        return (m0 + m1 + m2, m1 - m2 - m3)
-      }
-      let b4 = SIMD4<Float>(repeating: bias)
       while tx + 4 <= tw {
-        let (a0, b0) = column4(0, tx), (a1, b1) = column4(1, tx), (a2, b2) = column4(2, tx), (a3, b3) = column4(3, tx)
-        storeInterleaved4(a0 + a1 + a2 + b4, a1 - a2 - a3 + b4, top + 2 * tx)
-        storeInterleaved4(b0 + b1 + b2 + b4, b1 - b2 - b3 + b4, bottom + 2 * tx)
+        tiles(tx, SIMD8<Float>.self)
         tx += 4
       }
       while tx < tw {
@@ -211,35 +198,28 @@ struct WinogradPlan {
       let base = dm + r * tw
       // Rows of A dY are (y0·), (y0· + y1·), (y0· - y1·), (-y1·); each row (x0, x1) then becomes
       // (x0, x0 + x1, x0 - x1, -x1).
-      @inline(__always) func emit(_ i: Int, _ tx: Int, _ x0: SIMD8<Float>, _ x1: SIMD8<Float>) {
-        store8(x0, base + 4 * i * xiStride + tx)
-        store8(x0 + x1, base + (4 * i + 1) * xiStride + tx)
-        store8(x0 - x1, base + (4 * i + 2) * xiStride + tx)
-        store8(-x1, base + (4 * i + 3) * xiStride + tx)
+      @inline(__always) func emit<H: SIMD>(_ i: Int, _ tx: Int, _ x0: H, _ x1: H) where H.Scalar == Float {
+        storeVector(x0, base + 4 * i * xiStride + tx)
+        storeVector(x0 + x1, base + (4 * i + 1) * xiStride + tx)
+        storeVector(x0 - x1, base + (4 * i + 2) * xiStride + tx)
+        storeVector(-x1, base + (4 * i + 3) * xiStride + tx)
       }
-      var tx = 0
-      while tx + 8 <= tw {
-        let upper = load16(top + 2 * tx), lower = load16(bottom + 2 * tx)
+      // V.scalarCount / 2 tiles from the interleaved rows of dY.
+      @inline(__always) func tiles<V: SplitLanes>(_ tx: Int, _: V.Type) {
+        let upper: V = loadVector(top + 2 * tx), lower: V = loadVector(bottom + 2 * tx)
         let y00 = upper.evenHalf, y01 = upper.oddHalf, y10 = lower.evenHalf, y11 = lower.oddHalf
         emit(0, tx, y00, y01)
         emit(1, tx, y00 + y10, y01 + y11)
         emit(2, tx, y00 - y10, y01 - y11)
         emit(3, tx, -y10, -y11)
+      }
+      var tx = 0
+      while tx + 8 <= tw {
+        tiles(tx, SIMD16<Float>.self)
         tx += 8
       }
-      @inline(__always) func emit4(_ i: Int, _ tx: Int, _ x0: SIMD4<Float>, _ x1: SIMD4<Float>) {
-        store4(x0, base + 4 * i * xiStride + tx)
-        store4(x0 + x1, base + (4 * i + 1) * xiStride + tx)
-        store4(x0 - x1, base + (4 * i + 2) * xiStride + tx)
-        store4(-x1, base + (4 * i + 3) * xiStride + tx)
-      }
       while tx + 4 <= tw {
-        let upper = load8(top + 2 * tx), lower = load8(bottom + 2 * tx)
-        let y00 = upper.evenHalf, y01 = upper.oddHalf, y10 = lower.evenHalf, y11 = lower.oddHalf
-        emit4(0, tx, y00, y01)
-        emit4(1, tx, y00 + y10, y01 + y11)
-        emit4(2, tx, y00 - y10, y01 - y11)
-        emit4(3, tx, -y10, -y11)
+        tiles(tx, SIMD8<Float>.self)
         tx += 4
       }
       while tx < tw {

@@ -105,40 +105,36 @@ func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
   UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
 }
 
-/// Stores 4 floats at `p`.
-@inline(__always)
-func store4(_ v: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>) {
-  UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self)
+/// A float vector whose even and odd lanes split into two half-width vectors (16 → 8, 8 → 4), so a
+/// tile kernel written once runs eight or four tiles per step.
+protocol SplitLanes: SIMD where Scalar == Float {
+  associatedtype Half: SIMD where Half.Scalar == Float
+  var evenHalf: Half { get set }
+  var oddHalf: Half { get set }
 }
 
-/// Loads 4 floats from `p`.
+extension SIMD16: SplitLanes where Scalar == Float {}
+extension SIMD8: SplitLanes where Scalar == Float {}
+
+/// Loads a vector of floats from `p` (any width).
 @inline(__always)
-func load4(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
-  UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
+func loadVector<V: SIMD>(_ p: UnsafePointer<Float>) -> V where V.Scalar == Float {
+  UnsafeRawPointer(p).loadUnaligned(as: V.self)
 }
 
-/// Stores even, odd interleaved (4 each): p[2i] = even[i], p[2i+1] = odd[i].
+/// Stores a vector of floats at `p` (any width).
 @inline(__always)
-func storeInterleaved4(_ even: SIMD4<Float>, _ odd: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>) {
-  var v = SIMD8<Float>()
-  v.evenHalf = even
-  v.oddHalf = odd
-  UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
-}
-
-/// Loads 16 floats from `p` (`.evenHalf` / `.oddHalf` de-interleave them in two shuffles).
-@inline(__always)
-func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
-  UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+func storeVector<V: SIMD>(_ v: V, _ p: UnsafeMutablePointer<Float>) where V.Scalar == Float {
+  UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
 }
 
 /// Stores even, odd interleaved: p[2i] = even[i], p[2i+1] = odd[i].
 @inline(__always)
-func storeInterleaved(_ even: SIMD8<Float>, _ odd: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
-  var v = SIMD16<Float>()
+func storeInterleaved<V: SplitLanes>(_ even: V.Half, _ odd: V.Half, _ p: UnsafeMutablePointer<Float>, as _: V.Type) {
+  var v = V()
   v.evenHalf = even
   v.oddHalf = odd
-  UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
+  storeVector(v, p)
 }
 
 /// Maps a float to an Int32 that orders like the float (NaN above +inf), so max reductions
