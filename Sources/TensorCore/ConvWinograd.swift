@@ -56,17 +56,23 @@ struct WinogradPlan {
   /// Tile rows in band `band`.
   func rows(ofBand band: Int) -> Int { Swift.min(bandRows, geo.n * th - band * bandRows) }
 
-  /// Copies one channel plane [h, w] into `dst` [hp, wp] at (ph, pw), zeros elsewhere.
-  func pad(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>) {
+  /// Floats of one channel's padded rows for the largest band: 2·bandRows + 2 rows of wp.
+  var paddedBandFloats: Int { (2 * bandRows + 2) * wp }
+
+  /// Copies rows 2·ty0 ..< 2·(ty0 + rows) + 2 of the padded image of one channel plane [h, w] (the
+  /// input at (ph, pw), zeros elsewhere) into `dst` [2·rows + 2, wp].
+  func padRows(_ src: UnsafePointer<Float>, ty0: Int, rows: Int, into dst: UnsafeMutablePointer<Float>) {
     let (h, w, ph, pw) = (geo.h, geo.w, geo.ph, geo.pw)
-    zeroFloats(dst, ph * wp)
-    for y in 0..<h {
-      let row = dst + (y + ph) * wp
+    for r in 0..<(2 * rows + 2) {
+      let y = 2 * ty0 + r - ph, row = dst + r * wp
+      guard y >= 0, y < h else {
+        zeroFloats(row, wp)
+        continue
+      }
       zeroFloats(row, pw)
       copyFloats(row + pw, src + y * w, w)
       zeroFloats(row + pw + w, wp - pw - w)
     }
-    zeroFloats(dst + (ph + h) * wp, (hp - ph - h) * wp)
   }
 
   /// V[ξ][t] = (Bᵀ d B)[ξ] for tile rows ty0 ..< ty0+rows of one padded channel; V[ξ] starts at

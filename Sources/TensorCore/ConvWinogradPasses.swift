@@ -76,9 +76,8 @@ extension Tensor {
     let plan = WinogradPlan(geo)
     let tasks = geo.groups * plan.bands
     let outPlane = geo.co * geo.ho * geo.wo
-    let paddedPlane = plan.hp * plan.wp
     Parallel.perWorker(tasks) { worker, workers in
-      let padded = UnsafeMutablePointer<Float>.allocate(capacity: geo.cg * paddedPlane)
+      let padded = UnsafeMutablePointer<Float>.allocate(capacity: plan.paddedBandFloats)
       let v = UnsafeMutablePointer<Float>.allocate(capacity: 16 * geo.cg * plan.bandTiles)
       let m = UnsafeMutablePointer<Float>.allocate(capacity: 16 * geo.cog * plan.bandTiles)
       let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 4 * plan.tw)
@@ -88,14 +87,13 @@ extension Tensor {
         m.deallocate()
         scratch.deallocate()
       }
-      var paddedKey = -1
       var t = worker
       while t < tasks {
         let g = t / plan.bands, band = t % plan.bands, tiles = plan.rows(ofBand: band) * plan.tw
         let xiV = geo.cg * tiles, xiM = geo.cog * tiles
         plan.forEachPiece(ofBand: band) { s, ty0, rows, offset in
           plan.transformInput(
-            geo, x, sample: s, group: g, ty0: ty0, rows: rows, padded: padded, paddedKey: &paddedKey,
+            geo, x, sample: s, group: g, ty0: ty0, rows: rows, padded: padded,
             into: v + offset * plan.tw, tiles: tiles)
         }
         for xi in 0..<16 {
@@ -126,11 +124,11 @@ extension Tensor {
     let plan = WinogradPlan(geo)
     let tasks = geo.groups * plan.bands
     let outPlane = geo.co * geo.ho * geo.wo
-    let paddedPlane = plan.hp * plan.wp, perGroup = 16 * geo.cog * geo.cg
+    let perGroup = 16 * geo.cog * geo.cg
     let workers = Swift.max(1, Swift.min(Parallel.threads, tasks))
     let partial = Tensor(shape: [workers, geo.groups * perGroup])
     Parallel.perWorker(tasks) { worker, workers in
-      let padded = UnsafeMutablePointer<Float>.allocate(capacity: geo.cg * paddedPlane)
+      let padded = UnsafeMutablePointer<Float>.allocate(capacity: plan.paddedBandFloats)
       let v = UnsafeMutablePointer<Float>.allocate(capacity: 16 * geo.cg * plan.bandTiles)
       let dm = UnsafeMutablePointer<Float>.allocate(capacity: 16 * geo.cog * plan.bandTiles)
       let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 4 * plan.tw)
@@ -140,14 +138,13 @@ extension Tensor {
         dm.deallocate()
         scratch.deallocate()
       }
-      var paddedKey = -1
       var t = worker
       while t < tasks {
         let g = t / plan.bands, band = t % plan.bands, tiles = plan.rows(ofBand: band) * plan.tw
         let xiV = geo.cg * tiles, xiM = geo.cog * tiles
         plan.forEachPiece(ofBand: band) { s, ty0, rows, offset in
           plan.transformInput(
-            geo, x, sample: s, group: g, ty0: ty0, rows: rows, padded: padded, paddedKey: &paddedKey,
+            geo, x, sample: s, group: g, ty0: ty0, rows: rows, padded: padded,
             into: v + offset * plan.tw, tiles: tiles)
           for co in 0..<geo.cog {
             let plane = gy + s * outPlane + (g * geo.cog + co) * geo.ho * geo.wo
@@ -198,22 +195,18 @@ extension Tensor {
 }
 
 extension WinogradPlan {
-  /// Pads group `g` of sample `s` into `padded` (unless `paddedKey` says it already holds it) and
-  /// writes the input transform of tile rows `ty0 ..< ty0 + rows` for every channel of the group into
-  /// `v` (channel stride `tiles`, transform-element stride `cg · tiles`).
+  /// Writes the input transform of tile rows `ty0 ..< ty0 + rows` of sample `s` for every channel of
+  /// group `g` into `v` (channel stride `tiles`, transform-element stride `cg · tiles`). Each channel's
+  /// 2·rows + 2 padded input rows go through `padded` (one channel, so it stays in L1) just before
+  /// their transform: the input is read once, and no thread pads rows that another one transforms.
   func transformInput(
     _ geo: ConvGeometry, _ x: UnsafePointer<Float>, sample s: Int, group g: Int, ty0: Int, rows: Int,
-    padded: UnsafeMutablePointer<Float>, paddedKey: inout Int, into v: UnsafeMutablePointer<Float>, tiles: Int
+    padded: UnsafeMutablePointer<Float>, into v: UnsafeMutablePointer<Float>, tiles: Int
   ) {
-    let inPlane = geo.c * geo.h * geo.w, paddedPlane = hp * wp
-    if paddedKey != s * geo.groups + g {
-      for cl in 0..<geo.cg {
-        pad(x + s * inPlane + (g * geo.cg + cl) * geo.h * geo.w, into: padded + cl * paddedPlane)
-      }
-      paddedKey = s * geo.groups + g
-    }
+    let inPlane = geo.c * geo.h * geo.w
     for cl in 0..<geo.cg {
-      inputTransform(padded + cl * paddedPlane, ty0: ty0, rows: rows, v + cl * tiles, xiStride: geo.cg * tiles)
+      padRows(x + s * inPlane + (g * geo.cg + cl) * geo.h * geo.w, ty0: ty0, rows: rows, into: padded)
+      inputTransform(padded, ty0: 0, rows: rows, v + cl * tiles, xiStride: geo.cg * tiles)
     }
   }
 }

@@ -24,7 +24,10 @@ func uniformCode(_ s: GateStructure, fraction: Double, dropped: Int) -> [Float] 
 }
 
 /// For each kept fraction: the expert's MACs over the full model's, and its forward time over the full model's.
-func expertBench(configPath: String, ffGateWidth: Int, batch: Int, size: Int, tokens: Int) throws {
+/// `profileOnly` ("full" or "half") times just that model for `profileRuns` forwards, for `perf record`.
+func expertBench(
+  configPath: String, ffGateWidth: Int, batch: Int, size: Int, tokens: Int, profileOnly: String? = nil, profileRuns: Int = 50
+) throws {
   let config = try loadConfig(UNet2DConditionConfig.self, from: configPath)
   let g = Generator(seed: 0)
   let unet = try UNet2DConditionModel(config, generator: g)
@@ -35,8 +38,8 @@ func expertBench(configPath: String, ffGateWidth: Int, batch: Int, size: Int, to
   let x = Tensor.randn([batch, config.inChannels, size, size], generator: g)
   let context = Tensor.randn([batch, tokens, width], generator: g)
   let timesteps = (0..<batch).map { Float(($0 * 97) % 1000) }
-  func time(_ model: UNet2DConditionModel) throws -> Double {
-    try measure(minRuns: 11, minSeconds: 0) { _ = try GradMode.noGrad { try model.forward(x, timesteps: timesteps, context: context) } }
+  func forward(_ model: UNet2DConditionModel) throws {
+    _ = try GradMode.noGrad { try model.forward(x, timesteps: timesteps, context: context) }
   }
   // The kept fraction whose expert has half the full model's MACs (the reference point).
   var low = 0.0, high = 1.0
@@ -45,14 +48,25 @@ func expertBench(configPath: String, ffGateWidth: Int, batch: Int, size: Int, to
     if try resources.expertMACs(uniformCode(structure, fraction: mid, dropped: 0)) / resources.opCounterTotal < 0.5 { low = mid } else { high = mid }
   }
   let half = (low + high) / 2
-  let full = try time(unet)
-  print("expert speed: \(configPath), batch \(batch), \(size)x\(size), \(tokens) tokens, \(Parallel.threads) threads; full model \(fmt(full * 1000, 1)) ms")
-  print(pad("kept width", 12) + pad("dropped", 9) + pad("MACs ratio", 12) + pad("ms", 10) + "time ratio")
-  for (fraction, dropped) in [(0.75, 0), (0.5, 0), (0.5, 2), (half, 0), (0.25, 0)] {
+  if let profileOnly {
+    let model = profileOnly == "full" ? unet : try Experts.extract(from: unet, structure: structure, code: uniformCode(structure, fraction: half, dropped: 0))
+    let seconds = try measure(minRuns: profileRuns, minSeconds: 0) { try forward(model) }
+    print("\(profileOnly): \(fmt(seconds * 1000, 1)) ms per forward over \(profileRuns) runs")
+    return
+  }
+  let settings = [(0.75, 0), (0.5, 0), (0.5, 2), (half, 0), (0.25, 0)]
+  var models = [unet]
+  var macs = [1.0]
+  for (fraction, dropped) in settings {
     let code = uniformCode(structure, fraction: fraction, dropped: min(dropped, structure.depthCount))
-    let expert = try Experts.extract(from: unet, structure: structure, code: code)
-    let macs = try resources.expertMACs(code) / resources.opCounterTotal
-    let seconds = try time(expert)
-    print(pad(fmt(fraction, 3), 12) + pad(String(dropped), 9) + pad(fmt(macs, 3), 12) + pad(fmt(seconds * 1000, 1), 10) + fmt(seconds / full, 3))
+    models.append(try Experts.extract(from: unet, structure: structure, code: code))
+    macs.append(try resources.expertMACs(code) / resources.opCounterTotal)
+  }
+  // Rounds that run every model once, so a slow spell of this shared machine hits all of them alike.
+  let seconds = try interleavedMedians(models.count, rounds: 15) { try forward(models[$0]) }
+  print("expert speed: \(configPath), batch \(batch), \(size)x\(size), \(tokens) tokens, \(Parallel.threads) threads; full model \(fmt(seconds[0] * 1000, 1)) ms")
+  print(pad("kept width", 12) + pad("dropped", 9) + pad("MACs ratio", 12) + pad("ms", 10) + "time ratio")
+  for (i, (fraction, dropped)) in settings.enumerated() {
+    print(pad(fmt(fraction, 3), 12) + pad(String(dropped), 9) + pad(fmt(macs[i + 1], 3), 12) + pad(fmt(seconds[i + 1] * 1000, 1), 10) + fmt(seconds[i + 1] / seconds[0], 3))
   }
 }

@@ -27,3 +27,18 @@ func measure(minRuns: Int = 5, minSeconds: Double = 0.5, _ body: () throws -> Vo
   times.sort()
   return times[times.count / 2]
 }
+
+/// Median seconds of `body(i)` for each i < count, measured in `rounds` rounds that each run every
+/// i once (after one warm-up round), so drift in the machine's speed affects every i alike.
+func interleavedMedians(_ count: Int, rounds: Int, _ body: (Int) throws -> Void) rethrows -> [Double] {
+  for i in 0..<count { try body(i) }
+  var times = [[Double]](repeating: [], count: count)
+  for _ in 0..<rounds {
+    for i in 0..<count {
+      let t0 = now()
+      try body(i)
+      times[i].append(now() - t0)
+    }
+  }
+  return times.map { $0.sorted()[$0.count / 2] }
+}

@@ -35,7 +35,8 @@ do {
     exit(0)
   }
   if args.contains("expert") {
-    try expertBench(configPath: "configs/teacher/unet.json", ffGateWidth: 16, batch: 8, size: 32, tokens: 16)
+    let profileOnly = args.first { $0.hasPrefix("--profile=") }.map { String($0.dropFirst("--profile=".count)) }
+    try expertBench(configPath: "configs/teacher/unet.json", ffGateWidth: 16, batch: 8, size: 32, tokens: 16, profileOnly: profileOnly)
     if args.contains("--sd21") { try expertBench(configPath: "configs/sd21_unet.json", ffGateWidth: 32, batch: 1, size: 32, tokens: 77) }
     exit(0)
   }
