@@ -56,21 +56,27 @@ public final class ResnetBlock2D: Module {
   /// so a closed group contributes nothing — exactly like the physically pruned expert, where the
   /// reference's gated model still passes silu(beta) of a zeroed group into conv2.
   public func forward(_ x: Tensor, temb: Tensor?, widthGate: Tensor? = nil, maskActivations: Bool = false) throws -> Tensor {
-    var h = try conv1(norm1.forwardSiLU(x))
-    if let timeProjection, let temb {
-      let t = try timeProjection(countedSiLU(temb))
-      h = try h + t.reshape([t.shape[0], t.shape[1], 1, 1])
-    }
-    let mask = try widthGate.map {
-      try GateOps.expand($0, channels: innerChannels, batch: h.shape[0]).reshape([h.shape[0], innerChannels, 1, 1])
-    }
-    if let mask { h = try h * mask }
-    h = try norm2.forwardSiLU(h)
-    if maskActivations, let mask { h = try h * mask }
-    h = try conv2(h)
+    let timeBias = try timeProjection.flatMap { projection in try temb.map { try projection(countedSiLU($0)) } }
     let skip = try shortcut.map { try $0(x) } ?? x
-    let sum = try skip + h
+    let sum: Tensor
+    if let widthGate {
+      sum = try skip + gatedBranch(x, timeBias: timeBias, widthGate: widthGate, maskActivations: maskActivations)
+    } else {
+      // The time embedding folds into conv1's output pass and the skip connection into conv2's.
+      let h = try conv1.forward(norm1.forwardSiLU(x), sampleBias: timeBias)
+      sum = try conv2.forward(norm2.forwardSiLU(h), sampleBias: nil, residual: skip)
+    }
     return outputScale == 1 ? sum : try sum.scaled(1 / outputScale)
+  }
+
+  /// The residual branch with APTP's width gate on the channel groups before norm2.
+  private func gatedBranch(_ x: Tensor, timeBias: Tensor?, widthGate: Tensor, maskActivations: Bool) throws -> Tensor {
+    var h = try conv1(norm1.forwardSiLU(x))
+    if let timeBias { h = try h + timeBias.reshape([timeBias.shape[0], timeBias.shape[1], 1, 1]) }
+    let mask = try GateOps.expand(widthGate, channels: innerChannels, batch: h.shape[0]).reshape([h.shape[0], innerChannels, 1, 1])
+    h = try norm2.forwardSiLU(h * mask)
+    if maskActivations { h = try h * mask }
+    return try conv2(h)
   }
 }
 

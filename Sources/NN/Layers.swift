@@ -95,8 +95,22 @@ public final class Conv2d: Module {
 
   public override func forward(_ x: Tensor) throws -> Tensor {
     let y = try Tensor.conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
-    OpCounter.record(Double(y.count) * Double(kernel.0 * kernel.1 * inChannels / groups) + (bias == nil ? 0 : Double(y.count)))
+    recordOps(y)
     return y
+  }
+
+  /// self(x) + sampleBias [N, out] (per sample and channel) + residual, the adds folded into the
+  /// convolution's output pass at inference where `Tensor.conv2d(_:...:sampleBias:residual:)` can.
+  public func forward(_ x: Tensor, sampleBias: Tensor?, residual: Tensor? = nil) throws -> Tensor {
+    let y = try Tensor.conv2d(
+      x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups,
+      sampleBias: sampleBias, residual: residual)
+    recordOps(y)
+    return y
+  }
+
+  private func recordOps(_ y: Tensor) {
+    OpCounter.record(Double(y.count) * Double(kernel.0 * kernel.1 * inChannels / groups) + (bias == nil ? 0 : Double(y.count)))
   }
 }
 

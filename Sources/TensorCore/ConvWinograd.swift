@@ -133,10 +133,11 @@ struct WinogradPlan {
   }
 
   /// Output rows of tile rows ty0 ..< ty0+rows for one output channel: Y = Aᵀ M A (+ bias) from
-  /// M[ξ] at m + ξ·xiStride, written into `out` [ho, wo]. `scratch` holds 4·tw floats.
+  /// M[ξ] at m + ξ·xiStride, written into `out` [ho, wo] after adding `shift`, then `residual`
+  /// [ho, wo] when given (in the order separate ops would add them). `scratch` holds 4·tw floats.
   func outputTransform(
     _ m: UnsafePointer<Float>, xiStride: Int, ty0: Int, rows: Int, bias: Float, _ out: UnsafeMutablePointer<Float>,
-    scratch: UnsafeMutablePointer<Float>
+    shift: Float = 0, adding residual: UnsafePointer<Float>? = nil, scratch: UnsafeMutablePointer<Float>
   ) {
     let top = scratch, bottom = scratch + 2 * tw
     for r in 0..<rows {
@@ -179,8 +180,30 @@ struct WinogradPlan {
         tx += 1
       }
       let y = 2 * (ty0 + r)
-      copyFloats(out + y * geo.wo, top, geo.wo)
-      if y + 1 < geo.ho { copyFloats(out + (y + 1) * geo.wo, bottom, geo.wo) }
+      writeRow(top, out + y * geo.wo, shift: shift, adding: residual.map { $0 + y * geo.wo })
+      if y + 1 < geo.ho {
+        writeRow(bottom, out + (y + 1) * geo.wo, shift: shift, adding: residual.map { $0 + (y + 1) * geo.wo })
+      }
+    }
+  }
+
+  /// One output row from the transform's scratch row: residual + (row + shift), or a copy.
+  @inline(__always)
+  private func writeRow(
+    _ row: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, shift: Float, adding residual: UnsafePointer<Float>?
+  ) {
+    if shift == 0 && residual == nil { return copyFloats(out, row, geo.wo) }
+    let s = SIMD8<Float>(repeating: shift)
+    var i = 0
+    while i + 8 <= geo.wo {
+      let y = load8(row + i) + s
+      store8(residual.map { load8($0 + i) + y } ?? y, out + i)
+      i += 8
+    }
+    while i < geo.wo {
+      let y = row[i] + shift
+      out[i] = residual.map { $0[i] + y } ?? y
+      i += 1
     }
   }
 

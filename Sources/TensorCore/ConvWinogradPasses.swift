@@ -67,11 +67,11 @@ extension ConvGeometry {
 
 extension Tensor {
   /// out [N, Cout, Ho, Wo] = conv(x, w) (+ bias) for `fitsWinograd` geometries, with `u` from
-  /// `winogradWeight`. Tasks are (group, band of tile rows across the batch): pad each image (once
-  /// per sample and group per thread), transform the band's tiles, 16 GEMMs, transform back.
+  /// `winogradWeight`. Tasks are (group, band of tile rows across the batch): pad and transform the
+  /// band's input rows channel by channel, 16 GEMMs, transform back (adding `fusion`'s terms).
   static func winogradForward(
     _ geo: ConvGeometry, x: UnsafePointer<Float>, u: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-    out: UnsafeMutablePointer<Float>
+    out: UnsafeMutablePointer<Float>, fusion: WinogradFusion = WinogradFusion()
   ) {
     let plan = WinogradPlan(geo)
     let tasks = geo.groups * plan.bands
@@ -103,12 +103,13 @@ extension Tensor {
             k: geo.cg)
         }
         plan.forEachPiece(ofBand: band) { s, ty0, rows, offset in
-          let o = out + s * outPlane
+          let o = out + s * outPlane, residual = fusion.residual.map { $0 + s * outPlane }
           for co in 0..<geo.cog {
-            let ch = g * geo.cog + co
+            let ch = g * geo.cog + co, plane = ch * geo.ho * geo.wo
             plan.outputTransform(
               m + co * tiles + offset * plan.tw, xiStride: xiM, ty0: ty0, rows: rows, bias: bias?[ch] ?? 0,
-              o + ch * geo.ho * geo.wo, scratch: scratch)
+              o + plane, shift: fusion.sampleBias?[s * geo.co + ch] ?? 0, adding: residual.map { $0 + plane },
+              scratch: scratch)
           }
         }
         t += workers
@@ -194,6 +195,14 @@ extension Tensor {
   }
 }
 
+/// Inference-only adds folded into a Winograd forward while it writes its outputs.
+struct WinogradFusion {
+  /// Added to the bias of each (sample, output channel), [N·Cout].
+  var sampleBias: UnsafePointer<Float>? = nil
+  /// Added to the output, [N, Cout, Ho, Wo].
+  var residual: UnsafePointer<Float>? = nil
+}
+
 extension WinogradPlan {
   /// Writes the input transform of tile rows `ty0 ..< ty0 + rows` of sample `s` for every channel of
   /// group `g` into `v` (channel stride `tiles`, transform-element stride `cg · tiles`). Each channel's
@@ -205,8 +214,10 @@ extension WinogradPlan {
   ) {
     let inPlane = geo.c * geo.h * geo.w
     for cl in 0..<geo.cg {
-      padRows(x + s * inPlane + (g * geo.cg + cl) * geo.h * geo.w, ty0: ty0, rows: rows, into: padded)
+      let ch = g * geo.cg + cl
+      padRows(x + s * inPlane + ch * geo.h * geo.w, ty0: ty0, rows: rows, into: padded)
       inputTransform(padded, ty0: 0, rows: rows, v + cl * tiles, xiStride: geo.cg * tiles)
     }
   }
+
 }

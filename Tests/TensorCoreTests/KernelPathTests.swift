@@ -259,6 +259,39 @@ final class ConvKernelPathTests: XCTestCase {
     ]
     for (i, (s, name)) in cases.enumerated() { try check(s, seed: 380 + UInt64(i), "winograd " + name) }
   }
+
+  /// conv2d with a per-sample bias and a residual folded into the Winograd output pass equals the
+  /// conv followed by the two adds bit for bit; other geometries, broadcast shapes and autograd
+  /// take the separate ops, whose gradients reach every operand.
+  func testConvAddingSampleBiasAndResidualEqualsSeparateAdds() throws {
+    let g = Generator(seed: 390)
+    for (n, c, h, w, co, k, pad) in [(2, 8, 7, 9, 12, 3, 1), (3, 16, 8, 8, 8, 3, 1), (2, 4, 6, 5, 8, 3, 1), (2, 8, 6, 6, 8, 1, 0)] {
+      let x = Tensor.randn([n, c, h, w], generator: g), weight = Tensor.randn([co, c, k, k], generator: g)
+      let bias = Tensor.randn([co], generator: g), sampleBias = Tensor.randn([n, co], generator: g)
+      let residual = Tensor.randn([n, co, h, w], generator: g)
+      let fused = try GradMode.noGrad {
+        try Tensor.conv2d(x, weight: weight, bias: bias, padding: (pad, pad), sampleBias: sampleBias, residual: residual)
+      }
+      let separate = try GradMode.noGrad {
+        try residual + (Tensor.conv2d(x, weight: weight, bias: bias, padding: (pad, pad)) + sampleBias.reshape([n, co, 1, 1]))
+      }
+      XCTAssertEqual(fused.toArray(), separate.toArray(), "n \(n) c \(c) \(h)x\(w) -> \(co), kernel \(k)")
+      let onlyResidual = try GradMode.noGrad {
+        try Tensor.conv2d(x, weight: weight, bias: nil, padding: (pad, pad), sampleBias: nil, residual: residual)
+      }
+      let separateResidual = try GradMode.noGrad { try residual + Tensor.conv2d(x, weight: weight, padding: (pad, pad)) }
+      XCTAssertEqual(onlyResidual.toArray(), separateResidual.toArray())
+    }
+    let x = Tensor.randn([2, 8, 5, 5], generator: g), weight = Tensor.randn([8, 8, 3, 3], generator: g)
+    let sampleBias = Tensor.randn([2, 8], generator: g), residual = Tensor.randn([2, 8, 5, 5], generator: g)
+    for t in [x, weight, sampleBias, residual] { t.requiresGrad = true }
+    let y = try Tensor.conv2d(x, weight: weight, bias: nil, padding: (1, 1), sampleBias: sampleBias, residual: residual)
+    try y.sum().backward()
+    XCTAssertEqual(residual.grad?.toArray(), [Float](repeating: 1, count: residual.count))
+    XCTAssertEqual(sampleBias.grad?.toArray(), [Float](repeating: 25, count: sampleBias.count))
+    XCTAssertNotNil(x.grad)
+    XCTAssertNotNil(weight.grad)
+  }
 }
 
 final class MultiHeadAttentionPathTests: XCTestCase {
