@@ -142,15 +142,47 @@ final class BinaryExpr: Expr {
   let variableLHS: Unmanaged<VariableExpr>?
   /// The right operand's value when it is a literal (`n - 1`, `i < 10`).
   let literalRHS: Value?
+  /// The right operand when it is a number literal: `local op number` reads the local in place.
+  let literalNumberRHS: Double?
   init(_ op: BinaryOp, _ lhs: Expr, _ rhs: Expr, _ loc: SourceLocation) {
     self.op = op
     self.lhs = lhs
     self.rhs = rhs
     variableLHS = (lhs as? VariableExpr).map { .passUnretained($0) }
     literalRHS = (rhs as? LiteralExpr)?.value
+    if case .number(let y)? = literalRHS { literalNumberRHS = y } else { literalNumberRHS = nil }
     super.init(loc)
   }
+
+  /// `x op y` for the arithmetic and comparison operators (nil for the others).
+  @inline(__always)
+  static func numeric(_ op: BinaryOp, _ x: Double, _ y: Double) -> Value? {
+    switch op {
+    case .add: return .number(x + y)
+    case .sub: return .number(x - y)
+    case .mul: return .number(x * y)
+    case .div: return .number(x / y)
+    case .mod: return .number(x - y * (x / y).rounded(.down))
+    case .lt: return .bool(x < y)
+    case .le: return .bool(x <= y)
+    case .gt: return .bool(x > y)
+    case .ge: return .bool(x >= y)
+    case .eq: return .bool(x == y)
+    case .ne: return .bool(x != y)
+    default: return nil
+    }
+  }
+
   override func eval(_ interp: Interpreter) throws -> Value {
+    if let y = literalNumberRHS, let v = variableLHS {
+      let x: Double?
+      switch v._withUnsafeGuaranteedRef({ $0.slot }) {
+      case .local(let i): x = interp.stack.number(at: interp.base + i)
+      case .global(let i): x = interp.globals.number(at: i)
+      default: x = nil
+      }
+      if let x, let result = BinaryExpr.numeric(op, x, y) { return result }
+    }
     let a: Value
     if let v = variableLHS, case .local(let i) = v._withUnsafeGuaranteedRef({ $0.slot }) {
       a = interp.stack[interp.base + i]
@@ -159,20 +191,7 @@ final class BinaryExpr: Expr {
     }
     let b = try literalRHS ?? rhs.eval(interp)
     if case .number(let x) = a, case .number(let y) = b {
-      switch op {
-      case .add: return .number(x + y)
-      case .sub: return .number(x - y)
-      case .mul: return .number(x * y)
-      case .div: return .number(x / y)
-      case .mod: return .number(x - y * (x / y).rounded(.down))
-      case .lt: return .bool(x < y)
-      case .le: return .bool(x <= y)
-      case .gt: return .bool(x > y)
-      case .ge: return .bool(x >= y)
-      case .eq: return .bool(x == y)
-      case .ne: return .bool(x != y)
-      default: break
-      }
+      if let result = BinaryExpr.numeric(op, x, y) { return result }
     } else if op == .add, case .string(let x) = a, case .string(let y) = b {
       return .string(x + y)
     }
@@ -234,6 +253,12 @@ final class CallExpr: Expr {
   let isMethodCall: Bool
   /// The callee, unretained (`callee` keeps it alive).
   let calleeRef: Unmanaged<Expr>
+  /// The callee when it is a plain name (unretained; `callee` keeps it alive).
+  let calleeVariable: Unmanaged<VariableExpr>?
+  /// The closure this site last called through a global name, unretained: used while that global
+  /// still holds the same object, so the call skips loading (and reference counting) the callee.
+  /// A closure replaced while it runs stays alive until the statement ends (`GlobalScope.assign`).
+  var cachedCallee: Unmanaged<Closure>?
   init(_ callee: Expr, _ arguments: [Argument], _ loc: SourceLocation) {
     self.callee = callee
     self.arguments = arguments
@@ -243,6 +268,7 @@ final class CallExpr: Expr {
     fieldCallee = callee as? FieldExpr
     isMethodCall = fieldCallee != nil
     calleeRef = .passUnretained(callee)
+    calleeVariable = (callee as? VariableExpr).map { .passUnretained($0) }
     hasNames = arguments.contains { $0.name != nil }
     super.init(loc)
   }
@@ -250,7 +276,17 @@ final class CallExpr: Expr {
 
   override func eval(_ interp: Interpreter) throws -> Value {
     if isMethodCall { return try evalMethodCall(interp) }
+    if let cached = cachedCallee, let variable = calleeVariable,
+      case .global(let i) = variable._withUnsafeGuaranteedRef({ $0.slot }), interp.globals.holds(cached, at: i)
+    {
+      return try cached._withUnsafeGuaranteedRef { try interp.callClosureFast($0, self) }
+    }
     let target = try calleeRef._withUnsafeGuaranteedRef { try $0.eval(interp) }
+    if !hasNames, calleeVariable != nil, case .closure(let closure) = target,
+      case .global = calleeVariable?._withUnsafeGuaranteedRef({ $0.slot })
+    {
+      cachedCallee = .passUnretained(closure)
+    }
     // Consuming the callee moves the closure out of it instead of retaining it again.
     switch consume target {
     case .closure(let closure) where !hasNames: return try interp.callClosureFast(closure, self)

@@ -142,7 +142,9 @@ public final class Interpreter {
     lastValue = nil
     do {
       _ = interrupt.consume()
+      defer { scope.releaseRetired() }
       for s in program {
+        defer { scope.releaseRetired() }
         switch try s.exec(self) {
         case .normal: continue
         case .returned: return .value(returnValue)

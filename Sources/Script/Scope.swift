@@ -5,8 +5,12 @@ public final class GlobalScope {
   public let name: String
   private(set) var index: [String: Int] = [:]
   public private(set) var names: [String] = []
-  /// nil means declared but not yet assigned.
-  var values: [Value?] = []
+  /// nil means declared but not yet assigned. Written through `assign`.
+  private(set) var values: [Value?] = []
+  /// Closures that `assign` replaced while a top-level statement ran: a call site may be running one
+  /// through an unretained reference (`CallExpr`'s global-callee cache), so they stay alive until
+  /// the interpreter finishes the statement (`releaseRetired`).
+  private var retired: [Closure] = []
 
   public init(name: String) { self.name = name }
 
@@ -24,7 +28,42 @@ public final class GlobalScope {
 
   public subscript(name: String) -> Value? {
     get { index[name].flatMap { values[$0] } }
-    set { values[declare(name)] = newValue }
+    set { assign(declare(name), newValue) }
+  }
+
+  /// Stores `value` in slot `i`, keeping a replaced closure alive until `releaseRetired`.
+  @inline(__always)
+  func assign(_ i: Int, _ value: Value?) {
+    values.withUnsafeMutableBufferPointer { slots in
+      if case .closure(let old)? = slots[i] { retired.append(old) }
+      slots[i] = value
+    }
+  }
+
+  /// Drops the closures `assign` replaced; called when no call that started before is still running.
+  @inline(__always)
+  func releaseRetired() {
+    if !retired.isEmpty { retired.removeAll() }
+  }
+
+  /// The number in slot `i`, read in place, or nil for any other value.
+  @inline(__always)
+  func number(at i: Int) -> Double? {
+    values.withUnsafeBufferPointer { slots in
+      if case .number(let x)? = slots[i] { return x }
+      return nil
+    }
+  }
+
+  /// Whether slot `i` holds exactly the closure `cached` refers to (by address; nothing retained,
+  /// `cached` never dereferenced).
+  @inline(__always)
+  func holds(_ cached: Unmanaged<Closure>, at i: Int) -> Bool {
+    values.withUnsafeBufferPointer { slots in
+      guard case .closure(let c)? = slots[i] else { return false }
+      // Compare addresses only: `cached` may refer to a closure that has since been freed.
+      return Unmanaged.passUnretained(c).toOpaque() == cached.toOpaque()
+    }
   }
 
   /// Every assigned global in declaration order.
@@ -37,5 +76,6 @@ public final class GlobalScope {
     index = [:]
     names = []
     values = []
+    retired = []
   }
 }

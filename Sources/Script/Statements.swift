@@ -68,7 +68,7 @@ func store(_ value: Value, into slot: VariableSlot, _ interp: Interpreter, decla
       interp.stack[interp.base + i] = .cell(Cell(value))
     }
   case .upvalue(let i): interp.captures[i].value = value
-  case .global(let i): interp.globals.values[i] = value
+  case .global(let i): interp.globals.assign(i, value)
   case .unresolved: break
   }
 }

@@ -36,6 +36,14 @@ struct ValueStack {
     }
   }
 
+  /// The number in slot `i`, read in place (no copy of the value), or nil for any other value.
+  @inline(__always)
+  func number(at i: Int) -> Double? {
+    assert(i >= 0 && i < count, "frame slot out of range")
+    if case .number(let x) = storage[i] { return x }
+    return nil
+  }
+
   /// Appends `n` nil slots (a new frame). Plain loops: frames are a few slots, and the bulk
   /// `initialize(repeating:)` / `deinitialize(count:)` go through generic runtime calls.
   @inline(__always)
