@@ -255,10 +255,13 @@ final class CallExpr: Expr {
   let calleeRef: Unmanaged<Expr>
   /// The callee when it is a plain name (unretained; `callee` keeps it alive).
   let calleeVariable: Unmanaged<VariableExpr>?
-  /// The closure this site last called through a global name, unretained: used while that global
-  /// still holds the same object, so the call skips loading (and reference counting) the callee.
-  /// A closure replaced while it runs stays alive until the statement ends (`GlobalScope.assign`).
-  var cachedCallee: Unmanaged<Closure>?
+  /// The function (script closure or native) this site last called through a global name,
+  /// unretained: used while that global still holds the same object (compared by address, so a
+  /// freed one is never touched), and the call skips loading, reference counting and casting the
+  /// callee. A function replaced while it runs stays alive until the statement ends
+  /// (`GlobalScope.assign`).
+  var cachedCallee: UnsafeMutableRawPointer?
+  var cachedCalleeIsNative = false
   init(_ callee: Expr, _ arguments: [Argument], _ loc: SourceLocation) {
     self.callee = callee
     self.arguments = arguments
@@ -277,20 +280,35 @@ final class CallExpr: Expr {
   override func eval(_ interp: Interpreter) throws -> Value {
     if isMethodCall { return try evalMethodCall(interp) }
     if let cached = cachedCallee, let variable = calleeVariable,
-      case .global(let i) = variable._withUnsafeGuaranteedRef({ $0.slot }), interp.globals.holds(cached, at: i)
+      case .global(let i) = variable._withUnsafeGuaranteedRef({ $0.slot }), interp.globals.functionAddress(at: i) == cached
     {
-      return try cached._withUnsafeGuaranteedRef { try interp.callClosureFast($0, self) }
+      if cachedCalleeIsNative {
+        return try Unmanaged<NativeFunction>.fromOpaque(cached)._withUnsafeGuaranteedRef { try interp.callNative($0, self) }
+      }
+      return try Unmanaged<Closure>.fromOpaque(cached)._withUnsafeGuaranteedRef { try interp.callClosureFast($0, self) }
     }
     let target = try calleeRef._withUnsafeGuaranteedRef { try $0.eval(interp) }
-    if !hasNames, calleeVariable != nil, case .closure(let closure) = target,
-      case .global = calleeVariable?._withUnsafeGuaranteedRef({ $0.slot })
-    {
-      cachedCallee = .passUnretained(closure)
+    if !hasNames, let variable = calleeVariable, case .global = variable._withUnsafeGuaranteedRef({ $0.slot }) {
+      cacheCallee(target)
     }
     // Consuming the callee moves the closure out of it instead of retaining it again.
     switch consume target {
     case .closure(let closure) where !hasNames: return try interp.callClosureFast(closure, self)
     case let other: return try interp.call(other, self)
+    }
+  }
+
+  /// Remembers a script closure or native function called through a global name.
+  @inline(never)
+  func cacheCallee(_ target: Value) {
+    switch target {
+    case .closure(let c):
+      cachedCallee = Unmanaged.passUnretained(c).toOpaque()
+      cachedCalleeIsNative = false
+    case .function(let f as NativeFunction):
+      cachedCallee = Unmanaged<AnyObject>.passUnretained(f).toOpaque()
+      cachedCalleeIsNative = true
+    default: break
     }
   }
 

@@ -76,12 +76,7 @@ extension Interpreter {
       return try callClosureFast(closure, call)
     }
     if case .function(let f) = callee, let native = f as? NativeFunction {
-      let (positional, named) = try evaluateArguments(call, capacity: native.parameters.count)
-      do {
-        return try callNative(native, positional, named, receiver: nil)
-      } catch let d as Diagnostic {
-        throw d.attach(call.location)
-      }
+      return try callNative(native, call)
     }
     let (positional, named) = try evaluateArguments(call)
     do {
@@ -225,8 +220,21 @@ extension Interpreter {
     return try enter(c, newBase: newBase, given: 0, assigned: assigned, callSite: decl.location)
   }
 
+  /// Calls a native function with a call site's arguments.
+  func callNative(_ native: NativeFunction, _ call: CallExpr) throws -> Value {
+    let (positional, named) = try evaluateArguments(call, capacity: native.parameterCount)
+    do {
+      return try callNative(native, positional, named, receiver: nil)
+    } catch let d as Diagnostic {
+      throw d.attach(call.location)
+    }
+  }
+
   /// Binds arguments to a native function's declared parameters and calls it.
   func callNative(_ f: NativeFunction, _ positional: [Value], _ named: [(String, Value)], receiver: Value?) throws -> Value {
+    if named.isEmpty, positional.count == f.parameterCount, f.hasNoVariadic {
+      return try invoke(f, positional, receiver)
+    }
     let params = f.parameters
     if named.isEmpty, positional.count <= params.count, f.hasNoVariadic {
       // Fast path: positional arguments, then defaults.
@@ -300,7 +308,7 @@ extension Interpreter {
       call.cachedMethod = m
     }
     if let m = found {
-      let (positional, named) = try evaluateArguments(call, capacity: m.parameters.count)
+      let (positional, named) = try evaluateArguments(call, capacity: m.parameterCount)
       do {
         return try callNative(m, positional, named, receiver: receiver)
       } catch let d as Diagnostic {

@@ -133,11 +133,14 @@ public final class NativeFunction: Callable {
 
   /// True when no parameter collects extra arguments (enables the positional fast path).
   let hasNoVariadic: Bool
+  /// `parameters.count`, read without touching the array.
+  let parameterCount: Int
 
   public init(_ name: String, _ parameters: [Parameter], doc: String, _ body: @escaping (Arguments) throws -> Value) {
     self.name = name
     self.parameters = parameters
     hasNoVariadic = !parameters.contains { $0.variadic }
+    parameterCount = parameters.count
     self.doc = doc
     self.body = body
   }

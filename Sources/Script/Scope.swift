@@ -7,10 +7,10 @@ public final class GlobalScope {
   public private(set) var names: [String] = []
   /// nil means declared but not yet assigned. Written through `assign`.
   private(set) var values: [Value?] = []
-  /// Closures that `assign` replaced while a top-level statement ran: a call site may be running one
-  /// through an unretained reference (`CallExpr`'s global-callee cache), so they stay alive until
-  /// the interpreter finishes the statement (`releaseRetired`).
-  private var retired: [Closure] = []
+  /// Functions that `assign` replaced while a top-level statement ran: a call site may be running
+  /// one through an unretained reference (`CallExpr`'s global-callee cache), so they stay alive
+  /// until the interpreter finishes the statement (`releaseRetired`).
+  private var retired: [AnyObject] = []
 
   public init(name: String) { self.name = name }
 
@@ -31,16 +31,20 @@ public final class GlobalScope {
     set { assign(declare(name), newValue) }
   }
 
-  /// Stores `value` in slot `i`, keeping a replaced closure alive until `releaseRetired`.
+  /// Stores `value` in slot `i`, keeping a replaced function alive until `releaseRetired`.
   @inline(__always)
   func assign(_ i: Int, _ value: Value?) {
     values.withUnsafeMutableBufferPointer { slots in
-      if case .closure(let old)? = slots[i] { retired.append(old) }
+      switch slots[i] {
+      case .closure(let old)?: retired.append(old)
+      case .function(let old)?: retired.append(old)
+      default: break
+      }
       slots[i] = value
     }
   }
 
-  /// Drops the closures `assign` replaced; called when no call that started before is still running.
+  /// Drops the functions `assign` replaced; called when no call that started before is still running.
   @inline(__always)
   func releaseRetired() {
     if !retired.isEmpty { retired.removeAll() }
@@ -55,14 +59,16 @@ public final class GlobalScope {
     }
   }
 
-  /// Whether slot `i` holds exactly the closure `cached` refers to (by address; nothing retained,
-  /// `cached` never dereferenced).
+  /// The address of the function object in slot `i` — a script closure or a native — without
+  /// retaining it; nil for any other value. Call sites compare it with the function they cached.
   @inline(__always)
-  func holds(_ cached: Unmanaged<Closure>, at i: Int) -> Bool {
+  func functionAddress(at i: Int) -> UnsafeMutableRawPointer? {
     values.withUnsafeBufferPointer { slots in
-      guard case .closure(let c)? = slots[i] else { return false }
-      // Compare addresses only: `cached` may refer to a closure that has since been freed.
-      return Unmanaged.passUnretained(c).toOpaque() == cached.toOpaque()
+      switch slots[i] {
+      case .closure(let c)?: return Unmanaged.passUnretained(c).toOpaque()
+      case .function(let f)?: return Unmanaged<AnyObject>.passUnretained(f).toOpaque()
+      default: return nil
+      }
     }
   }
 
