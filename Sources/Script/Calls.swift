@@ -231,10 +231,17 @@ extension Interpreter {
   }
 
   /// Binds arguments to a native function's declared parameters and calls it.
-  func callNative(_ f: NativeFunction, _ positional: [Value], _ named: [(String, Value)], receiver: Value?) throws -> Value {
+  func callNative(
+    _ f: NativeFunction, _ positional: consuming [Value], _ named: [(String, Value)], receiver: consuming Value?
+  ) throws -> Value {
     if named.isEmpty, positional.count == f.parameterCount, f.hasNoVariadic {
       return try invoke(f, positional, receiver)
     }
+    return try bindAndInvoke(f, positional, named, receiver: receiver)
+  }
+
+  /// `callNative` when defaults, keywords or variadic parameters need binding.
+  private func bindAndInvoke(_ f: NativeFunction, _ positional: [Value], _ named: [(String, Value)], receiver: Value?) throws -> Value {
     let params = f.parameters
     if named.isEmpty, positional.count <= params.count, f.hasNoVariadic {
       // Fast path: positional arguments, then defaults.
@@ -285,7 +292,7 @@ extension Interpreter {
     return try invoke(f, bound, receiver)
   }
 
-  func invoke(_ f: NativeFunction, _ bound: [Value], _ receiver: Value?) throws -> Value {
+  func invoke(_ f: NativeFunction, _ bound: consuming [Value], _ receiver: consuming Value?) throws -> Value {
     do {
       return try f.body(Arguments(callee: f.name, values: bound, receiver: receiver, interpreter: self))
     } catch let d as Diagnostic {
