@@ -154,25 +154,6 @@ final class BinaryExpr: Expr {
     super.init(loc)
   }
 
-  /// `x op y` for the arithmetic and comparison operators (nil for the others).
-  @inline(__always)
-  static func numeric(_ op: BinaryOp, _ x: Double, _ y: Double) -> Value? {
-    switch op {
-    case .add: return .number(x + y)
-    case .sub: return .number(x - y)
-    case .mul: return .number(x * y)
-    case .div: return .number(x / y)
-    case .mod: return .number(x - y * (x / y).rounded(.down))
-    case .lt: return .bool(x < y)
-    case .le: return .bool(x <= y)
-    case .gt: return .bool(x > y)
-    case .ge: return .bool(x >= y)
-    case .eq: return .bool(x == y)
-    case .ne: return .bool(x != y)
-    default: return nil
-    }
-  }
-
   override func eval(_ interp: Interpreter) throws -> Value {
     if let y = literalNumberRHS, let v = variableLHS {
       let x: Double?
@@ -181,7 +162,7 @@ final class BinaryExpr: Expr {
       case .global(let i): x = interp.globals.number(at: i)
       default: x = nil
       }
-      if let x, let result = BinaryExpr.numeric(op, x, y) { return result }
+      if let x, let result = op.apply(x, y) { return result }
     }
     let a: Value
     if let v = variableLHS, case .local(let i) = v._withUnsafeGuaranteedRef({ $0.slot }) {
@@ -191,7 +172,7 @@ final class BinaryExpr: Expr {
     }
     let b = try literalRHS ?? rhs.eval(interp)
     if case .number(let x) = a, case .number(let y) = b {
-      if let result = BinaryExpr.numeric(op, x, y) { return result }
+      if let result = op.apply(x, y) { return result }
     } else if op == .add, case .string(let x) = a, case .string(let y) = b {
       return .string(x + y)
     }

@@ -2,6 +2,28 @@
 
 import Foundation
 
+extension BinaryOp {
+  /// `x op y` for the arithmetic and comparison operators on numbers (nil for the others).
+  @inline(__always)
+  func apply(_ x: Double, _ y: Double) -> Value? {
+    switch self {
+    case .add: return .number(x + y)
+    case .sub: return .number(x - y)
+    case .mul: return .number(x * y)
+    case .div: return .number(x / y)
+    case .mod: return .number(x - y * (x / y).rounded(.down))
+    case .pow: return .number(Foundation.pow(x, y))
+    case .lt: return .bool(x < y)
+    case .le: return .bool(x <= y)
+    case .gt: return .bool(x > y)
+    case .ge: return .bool(x >= y)
+    case .eq: return .bool(x == y)
+    case .ne: return .bool(x != y)
+    default: return nil
+    }
+  }
+}
+
 extension Interpreter {
   func integer(_ v: Value, what: String, at loc: SourceLocation) throws -> Int {
     guard case .number(let n) = v, n == n.rounded(), Swift.abs(n) < 9e15 else {
@@ -58,19 +80,7 @@ extension Interpreter {
     case (.in, _, _): return .bool(try contains(b, a, at: loc))
     case (.notIn, _, _): return .bool(!(try contains(b, a, at: loc)))
     case (_, .number(let x), .number(let y)):
-      switch op {
-      case .add: return .number(x + y)
-      case .sub: return .number(x - y)
-      case .mul: return .number(x * y)
-      case .div: return .number(x / y)
-      case .mod: return .number(x - y * (x / y).rounded(.down))
-      case .pow: return .number(Foundation.pow(x, y))
-      case .lt: return .bool(x < y)
-      case .le: return .bool(x <= y)
-      case .gt: return .bool(x > y)
-      case .ge: return .bool(x >= y)
-      default: break
-      }
+      if let result = op.apply(x, y) { return result }
     case (.add, .string(let x), .string(let y)): return .string(x + y)
     case (.lt, .string(let x), .string(let y)): return .bool(x < y)
     case (.le, .string(let x), .string(let y)): return .bool(x <= y)
