@@ -261,7 +261,8 @@ final class CallExpr: Expr {
   override func eval(_ interp: Interpreter) throws -> Value {
     if isMethodCall { return try evalMethodCall(interp) }
     if let cached = cachedCallee, let variable = calleeVariable,
-      case .global(let i) = variable._withUnsafeGuaranteedRef({ $0.slot }), interp.globals.functionAddress(at: i) == cached
+      case .global(let i) = variable._withUnsafeGuaranteedRef({ $0.slot }),
+      interp.globals.functionAddress(at: i, native: cachedCalleeIsNative) == cached
     {
       if cachedCalleeIsNative {
         return try Unmanaged<NativeFunction>.fromOpaque(cached)._withUnsafeGuaranteedRef { try interp.callNative($0, self) }

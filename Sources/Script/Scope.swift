@@ -59,14 +59,19 @@ public final class GlobalScope {
     }
   }
 
-  /// The address of the function object in slot `i` — a script closure or a native — without
-  /// retaining it; nil for any other value. Call sites compare it with the function they cached.
+  /// The address of the function object in slot `i` when it is a script closure (`native` false)
+  /// or a `NativeFunction` (`native` true), without retaining it; nil for anything else. Call sites
+  /// compare it with the function they cached: an object at that address of that exact type is the
+  /// one the global holds now, even if the cached one was freed and the memory reused.
   @inline(__always)
-  func functionAddress(at i: Int) -> UnsafeMutableRawPointer? {
+  func functionAddress(at i: Int, native: Bool) -> UnsafeMutableRawPointer? {
     values.withUnsafeBufferPointer { slots in
+      // (No `where` clauses: they make the pattern copy, i.e. retain, the payload.)
       switch slots[i] {
-      case .closure(let c)?: return Unmanaged.passUnretained(c).toOpaque()
-      case .function(let f)?: return Unmanaged<AnyObject>.passUnretained(f).toOpaque()
+      case .closure(let c)?: return native ? nil : Unmanaged.passUnretained(c).toOpaque()
+      case .function(let f)?:
+        guard native, ObjectIdentifier(type(of: f)) == ObjectIdentifier(NativeFunction.self) else { return nil }
+        return Unmanaged<AnyObject>.passUnretained(f).toOpaque()
       default: return nil
       }
     }
