@@ -247,17 +247,26 @@ final class ConvKernelPathTests: XCTestCase {
     // 3x3 stride 1 with >= 8 channels per group takes Winograd F(2x2, 3x3): odd output sizes (edge
     // tiles), padding 0...2 (dX as a Winograd conv of dY), padding 3 (dX falls back to col2im),
     // groups, an image tall enough to be split into two bands of tile rows, and rows of tiles that
-    // take the 8-wide, 4-wide and scalar transform loops.
+    // take the 8-wide, 4-wide and scalar transform loops. Every case has >= 256 output positions
+    // (fewer go to im2col); the last checks that choice.
     let cases: [(Setup, String)] = [
-      (Setup(n: 2, c: 8, h: 7, w: 9, co: 12, kh: 3, kw: 3, stride: (1, 1), pad: (1, 1), dil: (1, 1), groups: 1), "odd sizes"),
-      (Setup(n: 1, c: 9, h: 8, w: 6, co: 8, kh: 3, kw: 3, stride: (1, 1), pad: (0, 2), dil: (1, 1), groups: 1), "padding 0 and 2"),
-      (Setup(n: 1, c: 8, h: 5, w: 6, co: 8, kh: 3, kw: 3, stride: (1, 1), pad: (3, 1), dil: (1, 1), groups: 1), "padding 3"),
-      (Setup(n: 2, c: 16, h: 6, w: 5, co: 16, kh: 3, kw: 3, stride: (1, 1), pad: (1, 1), dil: (1, 1), groups: 2), "groups"),
+      (Setup(n: 4, c: 8, h: 9, w: 9, co: 12, kh: 3, kw: 3, stride: (1, 1), pad: (1, 1), dil: (1, 1), groups: 1), "odd sizes"),
+      (Setup(n: 6, c: 9, h: 8, w: 6, co: 8, kh: 3, kw: 3, stride: (1, 1), pad: (0, 2), dil: (1, 1), groups: 1), "padding 0 and 2"),
+      (Setup(n: 5, c: 8, h: 5, w: 6, co: 8, kh: 3, kw: 3, stride: (1, 1), pad: (3, 1), dil: (1, 1), groups: 1), "padding 3"),
+      (Setup(n: 5, c: 16, h: 8, w: 7, co: 16, kh: 3, kw: 3, stride: (1, 1), pad: (1, 1), dil: (1, 1), groups: 2), "groups"),
       (Setup(n: 1, c: 64, h: 70, w: 32, co: 8, kh: 3, kw: 3, stride: (1, 1), pad: (1, 1), dil: (1, 1), groups: 1), "two bands"),
-      (Setup(n: 2, c: 8, h: 8, w: 8, co: 8, kh: 3, kw: 3, stride: (1, 1), pad: (1, 1), dil: (1, 1), groups: 1), "four tiles per row"),
-      (Setup(n: 1, c: 8, h: 6, w: 26, co: 8, kh: 3, kw: 3, stride: (1, 1), pad: (1, 1), dil: (1, 1), groups: 1), "8 + 4 + 1 tiles per row"),
+      (Setup(n: 4, c: 8, h: 8, w: 8, co: 8, kh: 3, kw: 3, stride: (1, 1), pad: (1, 1), dil: (1, 1), groups: 1), "four tiles per row"),
+      (Setup(n: 2, c: 8, h: 6, w: 26, co: 8, kh: 3, kw: 3, stride: (1, 1), pad: (1, 1), dil: (1, 1), groups: 1), "8 + 4 + 1 tiles per row"),
     ]
-    for (i, (s, name)) in cases.enumerated() { try check(s, seed: 380 + UInt64(i), "winograd " + name) }
+    for (i, (s, name)) in cases.enumerated() {
+      let geo = try ConvGeometry(
+        input: [s.n, s.c, s.h, s.w], weight: [s.co, s.c / s.groups, s.kh, s.kw], stride: s.stride, padding: s.pad,
+        dilation: s.dil, groups: s.groups)
+      XCTAssertTrue(geo.fitsWinograd, name)
+      try check(s, seed: 380 + UInt64(i), "winograd " + name)
+    }
+    let few = try ConvGeometry(input: [1, 8, 8, 8], weight: [8, 8, 3, 3], stride: (1, 1), padding: (1, 1), dilation: (1, 1), groups: 1)
+    XCTAssertFalse(few.fitsWinograd, "64 output positions go to im2col")
   }
 
   /// conv2d with a per-sample bias and a residual folded into the Winograd output pass equals the
@@ -265,7 +274,8 @@ final class ConvKernelPathTests: XCTestCase {
   /// take the separate ops, whose gradients reach every operand.
   func testConvAddingSampleBiasAndResidualEqualsSeparateAdds() throws {
     let g = Generator(seed: 390)
-    for (n, c, h, w, co, k, pad) in [(2, 8, 7, 9, 12, 3, 1), (3, 16, 8, 8, 8, 3, 1), (2, 4, 6, 5, 8, 3, 1), (2, 8, 6, 6, 8, 1, 0)] {
+    // Winograd geometries (>= 256 output positions), then ones that take the separate ops.
+    for (n, c, h, w, co, k, pad) in [(4, 8, 7, 10, 12, 3, 1), (4, 16, 8, 8, 8, 3, 1), (2, 4, 6, 5, 8, 3, 1), (2, 8, 6, 6, 8, 1, 0), (1, 8, 8, 8, 8, 3, 1)] {
       let x = Tensor.randn([n, c, h, w], generator: g), weight = Tensor.randn([co, c, k, k], generator: g)
       let bias = Tensor.randn([co], generator: g), sampleBias = Tensor.randn([n, co], generator: g)
       let residual = Tensor.randn([n, co, h, w], generator: g)
