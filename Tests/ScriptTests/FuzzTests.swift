@@ -63,6 +63,15 @@ final class FuzzTests: XCTestCase {
     let iterations = Int(ProcessInfo.processInfo.environment["APTP_FUZZ_ITERATIONS"] ?? "") ?? 3000
     var rng = FuzzRandom(state: UInt64(ProcessInfo.processInfo.environment["APTP_FUZZ_SEED"] ?? "") ?? 7)
     var outcomes = [0, 0, 0]
+    // Mutated programs may write files under mutated relative paths: run them in a scratch folder.
+    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("aptp-fuzz-\(getpid())")
+    try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    let previous = FileManager.default.currentDirectoryPath
+    XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(scratch.path))
+    defer {
+      _ = FileManager.default.changeCurrentDirectoryPath(previous)
+      try? FileManager.default.removeItem(at: scratch)
+    }
     Interpreter.onLargeStack {
       for i in 0..<iterations {
         let source = self.mutate(programs[i % programs.count], &rng)
