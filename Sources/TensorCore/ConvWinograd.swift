@@ -22,8 +22,9 @@ extension ConvGeometry {
 struct WinogradPlan {
   let geo: ConvGeometry
   let th: Int, tw: Int
-  /// Padded image: the input at (ph, pw) inside hp x wp zeros, so every 4x4 patch is in bounds.
-  let hp: Int, wp: Int
+  /// Width of a padded row: the input at column pw inside wp zeros, so every 4x4 patch is in bounds
+  /// (the padded image has 2·th + 2 rows; `padRows` writes the ones a band needs).
+  let wp: Int
   let bandRows: Int, bands: Int
   var bandTiles: Int { bandRows * tw }
 
@@ -31,7 +32,6 @@ struct WinogradPlan {
     self.geo = geo
     th = (geo.ho + 1) / 2
     tw = (geo.wo + 1) / 2
-    hp = 2 * th + 2
     wp = 2 * tw + 2
     // Bands of ~128 tiles or more (narrower GEMMs lose efficiency) whose transformed tiles stay
     // near 512 KB when the channels allow it (measured best on the UNet shapes), and at least one
