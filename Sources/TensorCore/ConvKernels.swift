@@ -2,9 +2,9 @@
 
 extension Tensor {
   /// out [N, Cout, Ho, Wo] = conv(x, w) (+ bias): Winograd for 3x3 stride-1 convs, otherwise
-  /// im2col + sgemm. Tasks are (sample, group, column tile): each unfolds its tile into a
-  /// per-thread buffer and runs one sgemm into its block of the output. A pointwise conv reads the
-  /// input directly.
+  /// im2col + sgemm. Tasks are (sample, group, column tile) — and a share of the output channels
+  /// when there are fewer of those than threads: each unfolds its tile into a per-thread buffer and
+  /// runs one sgemm into its block of the output. A pointwise conv reads the input directly.
   static func convForward(
     _ geo: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
     out: UnsafeMutablePointer<Float>
@@ -17,7 +17,11 @@ extension Tensor {
     let spatial = geo.spatialOut, tile = geo.isPointwise ? spatial : geo.columnTile
     let tiles = (spatial + tile - 1) / tile, perSample = geo.groups * tiles
     let inPlane = geo.c * geo.h * geo.w, outPlane = geo.co * spatial
-    let tasks = geo.n * perSample
+    // Fewer (sample, group, tile) blocks than threads (a small batch of small images): each block's
+    // output channels are split between threads too, each unfolding the block's columns itself.
+    let blocks = geo.n * perSample
+    let splits = blocks < Parallel.threads ? Swift.max(1, Swift.min(Parallel.threads / blocks, geo.cog / 32)) : 1
+    let tasks = blocks * splits
     Parallel.perWorker(tasks) { worker, workers in
       let col = geo.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: geo.colRows * tile)
       let padded = geo.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, geo.paddedCount))
@@ -28,11 +32,13 @@ extension Tensor {
       var paddedKey = -1
       var t = worker
       while t < tasks {
-        let s = t / perSample, g = (t % perSample) / tiles, c0 = (t % tiles) * tile
+        let block = t / splits, part = t % splits
+        let s = block / perSample, g = (block % perSample) / tiles, c0 = (block % tiles) * tile
         let count = Swift.min(tile, spatial - c0)
-        let o = out + s * outPlane + g * geo.cog * spatial + c0
+        let ch0 = part * geo.cog / splits, channels = (part + 1) * geo.cog / splits - ch0
+        let o = out + s * outPlane + (g * geo.cog + ch0) * spatial + c0
         if let bias {
-          for ch in 0..<geo.cog { (o + ch * spatial).update(repeating: bias[g * geo.cog + ch], count: count) }
+          for ch in 0..<channels { (o + ch * spatial).update(repeating: bias[g * geo.cog + ch0 + ch], count: count) }
         }
         let image = x + s * inPlane
         let b: MatrixOperand
@@ -45,8 +51,9 @@ extension Tensor {
           direct.ld = spatial
           b = direct
         }
-        let a = MatrixOperand(rowMajor: UnsafeMutablePointer(mutating: w) + g * geo.cog * geo.colRows, cols: geo.colRows)
-        Gemm.serial(a, b, o, ldc: spatial, m: geo.cog, n: count, k: geo.colRows, beta: bias == nil ? 0 : 1)
+        let a = MatrixOperand(
+          rowMajor: UnsafeMutablePointer(mutating: w) + (g * geo.cog + ch0) * geo.colRows, cols: geo.colRows)
+        Gemm.serial(a, b, o, ldc: spatial, m: channels, n: count, k: geo.colRows, beta: bias == nil ? 0 : 1)
         t += workers
       }
     }

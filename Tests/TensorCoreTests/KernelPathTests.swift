@@ -216,6 +216,22 @@ final class ConvKernelPathTests: XCTestCase {
     assertClose(try XCTUnwrap(wt.grad).toArray(), egw.map(Float.init), rtol: 1e-4, atol: 2e-3, "\(name) dw")
   }
 
+  /// One sample with one column tile but many output channels: the channels are split between
+  /// threads (four here, whatever the machine has), each unfolding the columns itself.
+  func testSmallBatchSplitsOutputChannelsBetweenThreads() throws {
+    try Parallel.$threadOverride.withValue(4) {
+      try check(
+        Setup(n: 1, c: 8, h: 6, w: 5, co: 70, kh: 3, kw: 3, stride: (1, 1), pad: (1, 1), dil: (1, 1), groups: 1),
+        seed: 362, "3x3, 70 output channels in 2 shares")
+      let g = Generator(seed: 363)
+      let x = Tensor.randn([1, 4, 5, 5], generator: g), w = Tensor.randn([130, 4, 3, 3], generator: g)
+      let bias = Tensor.randn([130], generator: g)
+      let withBias = try Tensor.conv2d(x, weight: w, bias: bias, padding: (1, 1))
+      let separate = try Tensor.conv2d(x, weight: w, padding: (1, 1)) + bias.reshape([1, 130, 1, 1])
+      assertClose(withBias.toArray(), separate.toArray(), rtol: 1e-5, atol: 1e-5, "bias over 4 shares")
+    }
+  }
+
   func testSeveralColumnTilesStrideOne() throws {
     // colRows = 36 gives ~3600-column tiles: 70x70 = 4900 output columns run as two tiles, and the
     // input gradient goes through the flipped-weight forward kernel.
