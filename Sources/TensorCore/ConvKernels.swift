@@ -19,8 +19,9 @@ extension Tensor {
     let inPlane = geo.c * geo.h * geo.w, outPlane = geo.co * spatial
     // Fewer (sample, group, tile) blocks than threads (a small batch of small images): each block's
     // output channels are split between threads too, each unfolding the block's columns itself.
+    // (No blocks at all for empty tensors.)
     let blocks = geo.n * perSample
-    let splits = blocks < Parallel.threads ? Swift.max(1, Swift.min(Parallel.threads / blocks, geo.cog / 32)) : 1
+    let splits = blocks > 0 && blocks < Parallel.threads ? Swift.max(1, Swift.min(Parallel.threads / blocks, geo.cog / 32)) : 1
     let tasks = blocks * splits
     Parallel.perWorker(tasks) { worker, workers in
       let col = geo.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: geo.colRows * tile)
