@@ -35,13 +35,12 @@ extension Tensor {
   ) -> Tensor {
     func dense(_ t: Tensor) -> Tensor { t.isContiguous ? t : t.contiguousCopy() }
     let x = dense(input), wt = dense(weight), b = bias.map(dense), sb = sampleBias.map(dense), res = residual.map(dense)
-    let u = geo.winogradWeight(wt.data)
     let out = Tensor(shape: [geo.n, geo.co, geo.ho, geo.wo], zeroed: false)
     var fusion = WinogradFusion()
     fusion.sampleBias = sb.map { UnsafePointer($0.data) }
     fusion.residual = res.map { UnsafePointer($0.data) }
-    winogradForward(geo, x: x.data, u: u.data, bias: b.map { UnsafePointer($0.data) }, out: out.data, fusion: fusion)
-    withExtendedLifetime((x, wt, b, sb, res, u)) {}
+    convForward(geo, x: x.data, w: wt.data, bias: b.map { UnsafePointer($0.data) }, out: out.data, fusion: fusion)
+    withExtendedLifetime((x, wt, b, sb, res)) {}
     return out
   }
 }

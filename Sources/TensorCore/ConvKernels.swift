@@ -5,13 +5,14 @@ extension Tensor {
   /// im2col + sgemm. Tasks are (sample, group, column tile) — and a share of the output channels
   /// when there are fewer of those than threads: each unfolds its tile into a per-thread buffer and
   /// runs one sgemm into its block of the output. A pointwise conv reads the input directly.
+  /// `fusion` (Winograd geometries only) adds its terms while the outputs are written.
   static func convForward(
     _ geo: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-    out: UnsafeMutablePointer<Float>
+    out: UnsafeMutablePointer<Float>, fusion: WinogradFusion = WinogradFusion()
   ) {
     if geo.fitsWinograd {
       let u = geo.winogradWeight(w)
-      withExtendedLifetime(u) { winogradForward(geo, x: x, u: u.data, bias: bias, out: out) }
+      withExtendedLifetime(u) { winogradForward(geo, x: x, u: u.data, bias: bias, out: out, fusion: fusion) }
       return
     }
     let spatial = geo.spatialOut, tile = geo.isPointwise ? spatial : geo.columnTile
