@@ -224,13 +224,19 @@ final class CallExpr: Expr {
   let hasNames: Bool
   /// Inline cache for `receiver.method(...)`: the receiver's type key and the method found for it.
   var cachedReceiverType: ObjectIdentifier?
-  var cachedMethod: NativeFunction?
+  var cachedMethod: NativeFunction? {
+    didSet { cachedMethodRef = cachedMethod.map { .passUnretained($0) } }
+  }
+  /// `cachedMethod`, unretained (that property keeps it alive): read without reference counting.
+  private(set) var cachedMethodRef: Unmanaged<NativeFunction>?
   let argumentCount: Int
   /// The argument expressions alone, unretained (`arguments` keeps them alive): the call fast path
   /// reads them without copying names or reference counting.
   let argumentRefs: UnsafeMutablePointer<Unmanaged<Expr>>
-  /// The callee when it is `receiver.name` (a method call), found once at parse time.
-  let fieldCallee: FieldExpr?
+  /// For a method call `receiver.name(...)`: the receiver expression, unretained (`callee`, the
+  /// field expression, keeps it alive), and the method name.
+  let methodReceiver: Unmanaged<Expr>?
+  let methodName: String
   let isMethodCall: Bool
   /// The callee, unretained (`callee` keeps it alive).
   let calleeRef: Unmanaged<Expr>
@@ -249,8 +255,10 @@ final class CallExpr: Expr {
     argumentCount = arguments.count
     argumentRefs = .allocate(capacity: Swift.max(arguments.count, 1))
     for (i, a) in arguments.enumerated() { (argumentRefs + i).initialize(to: .passUnretained(a.value)) }
-    fieldCallee = callee as? FieldExpr
-    isMethodCall = fieldCallee != nil
+    let field = callee as? FieldExpr
+    methodReceiver = field.map { .passUnretained($0.object) }
+    methodName = field?.name ?? ""
+    isMethodCall = field != nil
     calleeRef = .passUnretained(callee)
     calleeVariable = (callee as? VariableExpr).map { .passUnretained($0) }
     hasNames = arguments.contains { $0.name != nil }
@@ -297,9 +305,9 @@ final class CallExpr: Expr {
   /// `receiver.name(args)`: kept out of `eval` so the plain call path does not copy the field node.
   @inline(never)
   func evalMethodCall(_ interp: Interpreter) throws -> Value {
-    guard let field = fieldCallee else { return .null }
-    let receiver = try field.object.eval(interp)
-    return try interp.callMethod(receiver, field.name, self)
+    guard let object = methodReceiver else { return .null }
+    let receiver = try object._withUnsafeGuaranteedRef { try $0.eval(interp) }
+    return try interp.callMethod(receiver, methodName, self)
   }
 }
 
@@ -326,17 +334,21 @@ final class IndexExpr: Expr {
   let object: Expr
   let parts: [IndexExprPart]
   /// The index when it is one plain value (`m[k]`, `xs[i]`): read without building an index list.
-  let singleIndex: Expr?
+  /// Unretained (`parts` keeps it alive), like `objectRef`, so evaluation counts no references.
+  let singleIndex: Unmanaged<Expr>?
+  /// `object`, unretained.
+  let objectRef: Unmanaged<Expr>
   init(_ object: Expr, _ parts: [IndexExprPart], _ loc: SourceLocation) {
     self.object = object
     self.parts = parts
-    if parts.count == 1, case .value(let e) = parts[0] { singleIndex = e } else { singleIndex = nil }
+    objectRef = .passUnretained(object)
+    if parts.count == 1, case .value(let e) = parts[0] { singleIndex = .passUnretained(e) } else { singleIndex = nil }
     super.init(loc)
   }
   override func eval(_ interp: Interpreter) throws -> Value {
-    let target = try object.eval(interp)
+    let target = try objectRef._withUnsafeGuaranteedRef { try $0.eval(interp) }
     if let e = singleIndex {
-      let key = try e.eval(interp)
+      let key = try e._withUnsafeGuaranteedRef { try $0.eval(interp) }
       if let v = try interp.indexListOrMap(target, key, at: location) { return v }
       return try interp.index(target, [.value(key)], at: location)
     }

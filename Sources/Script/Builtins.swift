@@ -10,6 +10,11 @@ extension Interpreter {
     define(name, .function(NativeFunction(name, params, doc: doc, body)))
   }
 
+  /// A function whose body takes its argument directly (see `DirectBody`).
+  public func defineFunction(_ name: String, _ params: [Parameter], doc: String, direct: DirectBody) {
+    define(name, .function(NativeFunction(name, params, doc: doc, direct: direct)))
+  }
+
   func installBuiltins() {
     installCoreBuiltins()
     installMathBuiltins()
@@ -40,9 +45,9 @@ extension Interpreter {
     defineFunction("repr", [Parameter("value")], doc: "The value as it would be echoed: strings quoted.") { a in
       .string(a.interpreter.repr(a[0]))
     }
-    defineFunction("str", [Parameter("value")], doc: "The value as text (what print shows).") { a in
-      .string(a.interpreter.displayString(a[0]))
-    }
+    defineFunction("str", [Parameter("value")], doc: "The value as text (what print shows).", direct: .function1 { interp, v in
+      .string(interp.displayString(v))
+    })
     defineFunction("type", [Parameter("value")], doc: "The value's type name: nil, bool, number, string, list, map, range, function or a native type.") { a in
       .string(a[0].typeName)
     }
@@ -161,7 +166,7 @@ extension Interpreter {
     }
     defineFunction("sum", [Parameter("iterable"), Parameter("start", default: .number(0))], doc: "Adds the items to `start`.") { a in
       var acc = a[1]
-      for v in try a.interpreter.collect(a[0]) { acc = try a.interpreter.binary(.add, acc, v, at: SourceLocation(file: -1, line: 0, column: 0)) }
+      for v in try a.interpreter.collect(a[0]) { acc = try a.interpreter.binary(.add, acc, v, at: nil) }
       return acc
     }
   }
@@ -169,7 +174,7 @@ extension Interpreter {
   /// All items of an iterable value.
   public func collect(_ v: Value) throws -> [Value] {
     if case .list(let l) = v { return l.items }
-    let next = try iterator(v, pairs: false, at: SourceLocation(file: -1, line: 0, column: 0))
+    let next = try iterator(v, pairs: false, at: nil)
     var out: [Value] = []
     while let x = try next() { out.append(x) }
     return out
@@ -187,8 +192,8 @@ extension Interpreter {
       }
       return x.items.count < y.items.count
     default:
-      if case .bool = try binary(.lt, a, b, at: SourceLocation(file: -1, line: 0, column: 0)) {
-        return try binary(.lt, a, b, at: SourceLocation(file: -1, line: 0, column: 0)).isTruthy
+      if case .bool = try binary(.lt, a, b, at: nil) {
+        return try binary(.lt, a, b, at: nil).isTruthy
       }
       throw Diagnostic(.type, "cannot compare \(a.typeName) with \(b.typeName)")
     }

@@ -222,12 +222,41 @@ extension Interpreter {
 
   /// Calls a native function with a call site's arguments.
   func callNative(_ native: NativeFunction, _ call: CallExpr) throws -> Value {
+    if let direct = native.direct, !call.hasNames, call.argumentCount <= native.parameterCount {
+      return try callDirect(direct, native, receiver: .null, call)
+    }
     let (positional, named) = try evaluateArguments(call, capacity: native.parameterCount)
     do {
       return try callNative(native, positional, named, receiver: nil)
     } catch let d as Diagnostic {
       throw d.attach(call.location)
     }
+  }
+
+  /// Calls a native's direct body with a call site's positional arguments (defaults for the rest).
+  private func callDirect(_ direct: DirectBody, _ f: NativeFunction, receiver: Value, _ call: CallExpr) throws -> Value {
+    do {
+      switch direct {
+      case .function1(let body): return try body(self, try directArgument(0, of: f, call))
+      case .method0(let body): return try body(self, receiver)
+      case .method1(let body): return try body(self, receiver, try directArgument(0, of: f, call))
+      case .method2(let body):
+        let first = try directArgument(0, of: f, call)
+        return try body(self, receiver, first, try directArgument(1, of: f, call))
+      }
+    } catch let d as Diagnostic {
+      throw d.attach(call.location)
+    }
+  }
+
+  /// Argument `i` of a call site, or the parameter's default when the call passes fewer.
+  @inline(__always)
+  private func directArgument(_ i: Int, of f: NativeFunction, _ call: CallExpr) throws -> Value {
+    if i < call.argumentCount { return try call.argumentRefs[i]._withUnsafeGuaranteedRef { try $0.eval(self) } }
+    guard i < f.parameterCount, let d = f.parameters[i].defaultValue else {
+      throw Diagnostic(.arity, "missing argument '\(i < f.parameterCount ? f.parameters[i].name : "?")' in call to '\(f.name)' (\(f.signature))")
+    }
+    return d.value
   }
 
   /// Binds arguments to a native function's declared parameters and calls it.
@@ -306,23 +335,28 @@ extension Interpreter {
   /// Each call site remembers the method it found for the last receiver type.
   func callMethod(_ receiver: Value, _ name: String, _ call: CallExpr) throws -> Value {
     let typeKey = methodTableKey(receiver)
-    var found: NativeFunction? = nil
-    if let key = typeKey, call.cachedReceiverType == key {
-      found = call.cachedMethod
-    } else if let m = method(of: receiver, name) {
-      found = m
+    if let key = typeKey, call.cachedReceiverType == key, let cached = call.cachedMethodRef {
+      return try cached._withUnsafeGuaranteedRef { try callMethod($0, receiver, call) }
+    }
+    if let m = method(of: receiver, name) {
       call.cachedReceiverType = typeKey
       call.cachedMethod = m
-    }
-    if let m = found {
-      let (positional, named) = try evaluateArguments(call, capacity: m.parameterCount)
-      do {
-        return try callNative(m, positional, named, receiver: receiver)
-      } catch let d as Diagnostic {
-        throw d.attach(call.location)
-      }
+      return try callMethod(m, receiver, call)
     }
     return try self.call(try getField(receiver, name, at: call.location), call)
+  }
+
+  /// Calls native method `m` on `receiver` with a call site's arguments.
+  private func callMethod(_ m: NativeFunction, _ receiver: Value, _ call: CallExpr) throws -> Value {
+    if let direct = m.direct, !call.hasNames, call.argumentCount <= m.parameterCount {
+      return try callDirect(direct, m, receiver: receiver, call)
+    }
+    let (positional, named) = try evaluateArguments(call, capacity: m.parameterCount)
+    do {
+      return try callNative(m, positional, named, receiver: receiver)
+    } catch let d as Diagnostic {
+      throw d.attach(call.location)
+    }
   }
 
   /// Identifies the method table a value uses (nil for values without methods).

@@ -27,7 +27,7 @@ public struct Diagnostic: Error, Sendable, CustomStringConvertible {
   }
 
   /// Adds a location if none is set yet.
-  public func attach(_ loc: SourceLocation) -> Diagnostic {
+  public func attach(_ loc: SourceLocation?) -> Diagnostic {
     var d = self
     if d.location == nil { d.location = loc }
     return d

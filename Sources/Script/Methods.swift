@@ -9,6 +9,11 @@ extension Interpreter {
     builtinMethods[type, default: [:]][name] = NativeFunction(name, params, doc: doc, body)
   }
 
+  /// A method whose body takes the receiver and its arguments directly (see `DirectBody`).
+  func defineMethod(_ type: String, _ name: String, _ params: [Parameter], doc: String, direct: DirectBody) {
+    builtinMethods[type, default: [:]][name] = NativeFunction(name, params, doc: doc, direct: direct)
+  }
+
   func installMethods() {
     installListMethods()
     installMapMethods()
@@ -37,7 +42,7 @@ extension Interpreter {
     defineMethod("list", "pop", [Parameter("index", default: .number(-1))], doc: "Removes and returns the item at `index` (default the last).") { a in
       let l = this(a)
       guard !l.items.isEmpty else { throw Diagnostic(.index, "pop from an empty list") }
-      let p = try a.interpreter.position(a[0], count: l.items.count, at: SourceLocation(file: -1, line: 0, column: 0))
+      let p = try a.interpreter.position(a[0], count: l.items.count, at: nil)
       return l.items.remove(at: p)
     }
     defineMethod("list", "index", [Parameter("item")], doc: "Position of the first equal item; errors when absent.") { a in
@@ -76,20 +81,25 @@ extension Interpreter {
       if case .map(let m)? = a.receiver { return m }
       return MapRef()
     }
-    let loc = SourceLocation(file: -1, line: 0, column: 0)
     defineMethod("map", "keys", [], doc: "The keys in insertion order.") { a in .list(ListRef(this(a).keys.map(\.value))) }
     defineMethod("map", "values", [], doc: "The values in insertion order.") { a in .list(ListRef(this(a).entries.map(\.1))) }
     defineMethod("map", "items", [], doc: "[key, value] pairs in insertion order.") { a in
       .list(ListRef(this(a).entries.map { .list(ListRef([$0.0.value, $0.1])) }))
     }
-    defineMethod("map", "get", [Parameter("key"), Parameter("default", default: .null)], doc: "The value for `key`, or `default`.") { a in
-      this(a)[try a.interpreter.mapKey(a[0], at: loc)] ?? a[1]
-    }
-    defineMethod("map", "has", [Parameter("key")], doc: "Whether `key` is present.") { a in
-      .bool(this(a)[try a.interpreter.mapKey(a[0], at: loc)] != nil)
-    }
+    defineMethod(
+      "map", "get", [Parameter("key"), Parameter("default", default: .null)], doc: "The value for `key`, or `default`.",
+      direct: .method2 { interp, receiver, key, fallback in
+        guard case .map(let m) = receiver else { return fallback }
+        return m[try interp.mapKey(key, at: nil)] ?? fallback
+      })
+    defineMethod(
+      "map", "has", [Parameter("key")], doc: "Whether `key` is present.",
+      direct: .method1 { interp, receiver, key in
+        guard case .map(let m) = receiver else { return .bool(false) }
+        return .bool(m[try interp.mapKey(key, at: nil)] != nil)
+      })
     defineMethod("map", "remove", [Parameter("key")], doc: "Removes `key` and returns its value (nil when absent).") { a in
-      let m = this(a), k = try a.interpreter.mapKey(a[0], at: loc)
+      let m = this(a), k = try a.interpreter.mapKey(a[0], at: nil)
       let v = m[k]
       m[k] = nil
       return v ?? .null

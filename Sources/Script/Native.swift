@@ -124,12 +124,38 @@ public struct Arguments {
   }
 }
 
+/// A native body that takes its arguments as plain parameters. Calls passing only positional
+/// arguments use it without building `Arguments` or an argument array (defaults filled in);
+/// `body` wraps the same closure for every other call, so both behave alike.
+public enum DirectBody {
+  /// A function of one argument.
+  case function1((Interpreter, Value) throws -> Value)
+  /// A method without arguments (the receiver only).
+  case method0((Interpreter, Value) throws -> Value)
+  /// A method of one argument: receiver, argument.
+  case method1((Interpreter, Value, Value) throws -> Value)
+  /// A method of two arguments: receiver, arguments.
+  case method2((Interpreter, Value, Value, Value) throws -> Value)
+
+  /// The `Arguments` form of the same body.
+  var argumentsBody: (Arguments) throws -> Value {
+    switch self {
+    case .function1(let f): return { a in try f(a.interpreter, a[0]) }
+    case .method0(let f): return { a in try f(a.interpreter, a.receiver ?? .null) }
+    case .method1(let f): return { a in try f(a.interpreter, a.receiver ?? .null, a[0]) }
+    case .method2(let f): return { a in try f(a.interpreter, a.receiver ?? .null, a[0], a[1]) }
+    }
+  }
+}
+
 /// A function implemented in Swift, with declared parameters and a doc string (shown by `help`).
 public final class NativeFunction: Callable {
   public let name: String
   public let parameters: [Parameter]
   public let doc: String
   public let body: (Arguments) throws -> Value
+  /// The body taking plain arguments, when the function was defined with one.
+  let direct: DirectBody?
 
   /// True when no parameter collects extra arguments (enables the positional fast path).
   let hasNoVariadic: Bool
@@ -143,6 +169,19 @@ public final class NativeFunction: Callable {
     parameterCount = parameters.count
     self.doc = doc
     self.body = body
+    direct = nil
+  }
+
+  /// A native whose body takes plain arguments (see `DirectBody`); the parameter count must match
+  /// the body's shape.
+  public init(_ name: String, _ parameters: [Parameter], doc: String, direct: DirectBody) {
+    self.name = name
+    self.parameters = parameters
+    hasNoVariadic = !parameters.contains { $0.variadic }
+    parameterCount = parameters.count
+    self.doc = doc
+    body = direct.argumentsBody
+    self.direct = direct
   }
 
   public var parameterNames: [String] { parameters.map(\.name) }

@@ -25,14 +25,14 @@ extension BinaryOp {
 }
 
 extension Interpreter {
-  func integer(_ v: Value, what: String, at loc: SourceLocation) throws -> Int {
+  func integer(_ v: Value, what: String, at loc: SourceLocation?) throws -> Int {
     guard case .number(let n) = v, n == n.rounded(), Swift.abs(n) < 9e15 else {
       throw Diagnostic(.type, "\(what) must be an integer, got \(describeShort(v))", at: loc)
     }
     return Int(n)
   }
 
-  func mapKey(_ v: Value, at loc: SourceLocation) throws -> MapKey {
+  func mapKey(_ v: Value, at loc: SourceLocation?) throws -> MapKey {
     switch v {
     case .string(let s): return .string(s)
     case .number(let n): return .number(n)
@@ -60,7 +60,7 @@ extension Interpreter {
     }
   }
 
-  func binary(_ op: BinaryOp, _ a: Value, _ b: Value, at loc: SourceLocation) throws -> Value {
+  func binary(_ op: BinaryOp, _ a: Value, _ b: Value, at loc: SourceLocation?) throws -> Value {
     // `x == nil` / `x != nil` is a presence test for every value, natives (tensors) included.
     let nilTest = (op == .eq || op == .ne) && (a.isNilValue || b.isNilValue)
     if !nilTest, a.isNative || b.isNative, let native = nativeBinaryOperator(op), case .native(let o) = (a.isNative ? a : b),
@@ -109,7 +109,7 @@ extension Interpreter {
     throw Diagnostic(.type, "cannot negate a \(v.typeName)", at: loc)
   }
 
-  func contains(_ container: Value, _ item: Value, at loc: SourceLocation) throws -> Bool {
+  func contains(_ container: Value, _ item: Value, at loc: SourceLocation?) throws -> Bool {
     switch container {
     case .list(let l): return l.items.contains { equals($0, item) }
     case .map(let m):
@@ -135,7 +135,7 @@ extension Interpreter {
 
   // MARK: fields
 
-  func getField(_ v: Value, _ name: String, at loc: SourceLocation) throws -> Value {
+  func getField(_ v: Value, _ name: String, at loc: SourceLocation?) throws -> Value {
     switch v {
     case .map(let m):
       if let x = m[name] { return x }
@@ -201,7 +201,7 @@ extension Interpreter {
   }
 
   /// Resolves a possibly negative index against `count`.
-  func position(_ v: Value, count: Int, at loc: SourceLocation) throws -> Int {
+  func position(_ v: Value, count: Int, at loc: SourceLocation?) throws -> Int {
     let i = try integer(v, what: "index", at: loc)
     let p = i < 0 ? i + count : i
     guard p >= 0, p < count else {
@@ -304,7 +304,7 @@ extension Interpreter {
   // MARK: iteration
 
   /// A function returning successive elements of `v` (pairs as 2-lists for maps when `pairs`).
-  func iterator(_ v: Value, pairs: Bool, at loc: SourceLocation) throws -> () throws -> Value? {
+  func iterator(_ v: Value, pairs: Bool, at loc: SourceLocation?) throws -> () throws -> Value? {
     switch v {
     case .list(let l):
       var i = 0
@@ -367,6 +367,6 @@ extension Value {
 extension Interpreter {
   /// `value.name` as scripts see it (properties, methods, map keys), for completion and tools.
   public func member(_ v: Value, _ name: String) throws -> Value {
-    try getField(v, name, at: SourceLocation(file: -1, line: 0, column: 0))
+    try getField(v, name, at: nil)
   }
 }

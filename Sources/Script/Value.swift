@@ -48,38 +48,6 @@ public final class ListRef {
   public init(_ items: [Value] = []) { self.items = items }
 }
 
-/// A mutable, shared map that keeps insertion order. Keys are strings or numbers.
-public final class MapRef {
-  public private(set) var keys: [MapKey] = []
-  private var values: [MapKey: Value] = [:]
-
-  public init() {}
-  public init(_ pairs: [(String, Value)]) {
-    for (k, v) in pairs { self[.string(k)] = v }
-  }
-
-  public var count: Int { keys.count }
-
-  public subscript(key: MapKey) -> Value? {
-    get { values[key] }
-    set {
-      if let newValue {
-        if values.updateValue(newValue, forKey: key) == nil { keys.append(key) }
-      } else if values.removeValue(forKey: key) != nil {
-        keys.removeAll { $0 == key }
-      }
-    }
-  }
-
-  public subscript(name: String) -> Value? {
-    get { values[.string(name)] }
-    set { self[.string(name)] = newValue }
-  }
-
-  /// Entries in insertion order.
-  public var entries: [(MapKey, Value)] { keys.compactMap { k in values[k].map { (k, $0) } } }
-}
-
 /// A map key: a string or a number.
 public enum MapKey: Hashable, Sendable, CustomStringConvertible {
   case string(String)
