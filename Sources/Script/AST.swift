@@ -19,6 +19,8 @@ class Expr {
   let location: SourceLocation
   init(_ location: SourceLocation) { self.location = location }
   func eval(_ interp: Interpreter) throws -> Value { .null }
+  /// The value's truth, for conditions (comparisons answer without building a value).
+  func test(_ interp: Interpreter) throws -> Bool { try eval(interp).isTruthy }
 }
 
 final class LiteralExpr: Expr {
@@ -155,14 +157,8 @@ final class BinaryExpr: Expr {
   }
 
   override func eval(_ interp: Interpreter) throws -> Value {
-    if let y = literalNumberRHS, let v = variableLHS {
-      let x: Double?
-      switch v._withUnsafeGuaranteedRef({ $0.slot }) {
-      case .local(let i): x = interp.stack.number(at: interp.base + i)
-      case .global(let i): x = interp.globals.number(at: i)
-      default: x = nil
-      }
-      if let x, let result = op.apply(x, y) { return result }
+    if let y = literalNumberRHS, let v = variableLHS, let x = numberInPlace(v, interp), let result = op.apply(x, y) {
+      return result
     }
     let a: Value
     if let v = variableLHS, case .local(let i) = v._withUnsafeGuaranteedRef({ $0.slot }) {
@@ -177,6 +173,23 @@ final class BinaryExpr: Expr {
       return .string(x + y)
     }
     return try interp.binary(op, a, b, at: location)
+  }
+
+  override func test(_ interp: Interpreter) throws -> Bool {
+    if let y = literalNumberRHS, let v = variableLHS, let x = numberInPlace(v, interp), let truth = op.compare(x, y) {
+      return truth
+    }
+    return try eval(interp).isTruthy
+  }
+
+  /// A variable's number read from its slot without copying the value, or nil for anything else.
+  @inline(__always)
+  private func numberInPlace(_ v: Unmanaged<VariableExpr>, _ interp: Interpreter) -> Double? {
+    switch v._withUnsafeGuaranteedRef({ $0.slot }) {
+    case .local(let i): return interp.stack.number(at: interp.base + i)
+    case .global(let i): return interp.globals.number(at: i)
+    default: return nil
+    }
   }
 }
 

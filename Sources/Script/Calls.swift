@@ -124,17 +124,23 @@ extension Interpreter {
       throw Diagnostic(.stackOverflow, "stack overflow: more than \(maxCallDepth) nested calls", at: callSite)
     }
     let savedBase = base
-    base = newBase
-    callDepth += 1
-    defer {
-      base = savedBase
-      callDepth -= 1
-      stack.truncate(to: newBase)
-    }
     // Swapping the captures array and globals costs reference counting; skip it when unchanged.
     if c.captures.isEmpty && captures.isEmpty && c.globals === globals {
-      return try runBody(c, callSite: callSite)
+      base = newBase
+      callDepth += 1
+      let result: Value
+      do {
+        result = try runBody(c, callSite: callSite)
+      } catch {
+        leaveFrame(base: savedBase, top: newBase)
+        throw error
+      }
+      leaveFrame(base: savedBase, top: newBase)
+      return result
     }
+    base = newBase
+    callDepth += 1
+    defer { leaveFrame(base: savedBase, top: newBase) }
     let savedCaptures = captures
     let savedGlobals = globals
     captures = c.captures
@@ -144,6 +150,14 @@ extension Interpreter {
       globals = savedGlobals
     }
     return try runBody(c, callSite: callSite)
+  }
+
+  /// Returns to the caller's frame.
+  @inline(__always)
+  private func leaveFrame(base savedBase: Int, top: Int) {
+    base = savedBase
+    callDepth -= 1
+    stack.truncate(to: top)
   }
 
   /// Fills missing parameters from defaults and boxes the parameters inner closures capture.
@@ -168,8 +182,9 @@ extension Interpreter {
   func runBody(_ c: Closure, callSite: SourceLocation) throws -> Value {
     do {
       if case .returned = try execBlock(c.body, self) {
-        let r = returnValue
-        returnValue = .null
+        // Swapped out, not copied: no reference counting on the returned value.
+        var r = Value.null
+        swap(&r, &returnValue)
         return r
       }
       return .null

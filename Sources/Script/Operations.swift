@@ -22,6 +22,20 @@ extension BinaryOp {
     default: return nil
     }
   }
+
+  /// A comparison of two numbers, or nil when the operator is not a comparison.
+  @inline(__always)
+  func compare(_ x: Double, _ y: Double) -> Bool? {
+    switch self {
+    case .lt: return x < y
+    case .le: return x <= y
+    case .gt: return x > y
+    case .ge: return x >= y
+    case .eq: return x == y
+    case .ne: return x != y
+    default: return nil
+    }
+  }
 }
 
 extension Interpreter {

@@ -188,7 +188,7 @@ final class IfStmt: Stmt {
   }
   override func exec(_ interp: Interpreter) throws -> Flow {
     interp.lastValue = nil
-    if try condition.eval(interp).isTruthy { return try execBlock(then, interp) }
+    if try condition.test(interp) { return try execBlock(then, interp) }
     if let otherwise { return try execBlock(otherwise, interp) }
     return .normal
   }
@@ -203,7 +203,7 @@ final class WhileStmt: Stmt {
     super.init(loc)
   }
   override func exec(_ interp: Interpreter) throws -> Flow {
-    while try condition.eval(interp).isTruthy {
+    while try condition.test(interp) {
       if let end = try loopIteration(body, interp, at: location) { return end }
     }
     interp.lastValue = nil
