@@ -195,23 +195,26 @@ private func mix64(_ x: UInt64) -> UInt64 {
 
 /// Hashes a string's UTF-8 bytes eight at a time.
 private func hashBytes(_ s: String) -> UInt64 {
+  if let h = s.utf8.withContiguousStorageIfAvailable(hashBytes) { return h }
   var text = s
-  return text.withUTF8 { bytes in
-    var h: UInt64 = 0x2545_F491_4F6C_DD1D ^ UInt64(bytes.count)
-    guard let base = bytes.baseAddress else { return mix64(h) }
-    var i = 0
-    while i + 8 <= bytes.count {
-      h = (h ^ UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)) &* 0x100_0000_01B3
-      h ^= h >> 29
-      i += 8
-    }
-    var tail: UInt64 = 0
-    var shift: UInt64 = 0
-    while i < bytes.count {
-      tail |= UInt64(base[i]) << shift
-      shift += 8
-      i += 1
-    }
-    return mix64(h ^ tail)
+  return text.withUTF8(hashBytes)
+}
+
+private func hashBytes(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+  var h: UInt64 = 0x2545_F491_4F6C_DD1D ^ UInt64(bytes.count)
+  guard let base = bytes.baseAddress else { return mix64(h) }
+  var i = 0
+  while i + 8 <= bytes.count {
+    h = (h ^ UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)) &* 0x100_0000_01B3
+    h ^= h >> 29
+    i += 8
   }
+  var tail: UInt64 = 0
+  var shift: UInt64 = 0
+  while i < bytes.count {
+    tail |= UInt64(base[i]) << shift
+    shift += 8
+    i += 1
+  }
+  return mix64(h ^ tail)
 }
