@@ -117,18 +117,20 @@ extension Interpreter {
   }
 
   private func installCollectionBuiltins() {
-    defineFunction("len", [Parameter("value")], doc: "Number of items in a list, map, string, range or native collection.") { a in
-      switch a[0] {
-      case .list(let l): return .number(Double(l.items.count))
-      case .map(let m): return .number(Double(m.count))
-      case .string(let s): return .number(Double(s.count))
-      case .range(let r): return .number(Double(r.count))
-      case .native(let o):
-        guard let f = o.type.length else { throw a.bad(0, "sized value") }
-        return .number(Double(try f(o)))
-      default: throw a.bad(0, "list, map, string or range")
-      }
-    }
+    defineFunction(
+      "len", [Parameter("value")], doc: "Number of items in a list, map, string, range or native collection.",
+      direct: .function1 { _, v in
+        switch v {
+        case .list(let l): return .number(Double(l.items.count))
+        case .map(let m): return .number(Double(m.count))
+        case .string(let s): return .number(Double(s.count))
+        case .range(let r): return .number(Double(r.count))
+        case .native(let o):
+          guard let f = o.type.length else { throw badArgument(0, to: "len", "sized value", got: v) }
+          return .number(Double(try f(o)))
+        default: throw badArgument(0, to: "len", "list, map, string or range", got: v)
+        }
+      })
     defineFunction("range", [Parameter("start"), Parameter("end", default: .null), Parameter("step", default: .number(1))],
       doc: "range(n) is 0..n; range(a, b, step) counts from a toward b (exclusive).") { a in
       let step = try a.int(2)

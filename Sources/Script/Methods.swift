@@ -25,10 +25,12 @@ extension Interpreter {
       if case .list(let l)? = a.receiver { return l }
       return ListRef()
     }
-    defineMethod("list", "append", [Parameter("item")], doc: "Adds an item at the end.") { a in
-      this(a).items.append(a[0])
-      return .null
-    }
+    defineMethod(
+      "list", "append", [Parameter("item")], doc: "Adds an item at the end.",
+      direct: .method1 { _, receiver, item in
+        if case .list(let l) = receiver { l.items.append(item) }
+        return .null
+      })
     defineMethod("list", "extend", [Parameter("items")], doc: "Adds every item of an iterable at the end.") { a in
       this(a).items += try a.interpreter.collect(a[0])
       return .null

@@ -39,6 +39,11 @@ public enum DefaultValue: Sendable, CustomStringConvertible {
   }
 }
 
+/// `bad argument #2 to 'matmul' (number expected, got string)` for argument `i` (from 0).
+public func badArgument(_ i: Int, to callee: String, _ expected: String, got value: Value) -> Diagnostic {
+  Diagnostic(.type, "bad argument #\(i + 1) to '\(callee)' (\(expected) expected, got \(value.typeName))")
+}
+
 /// Arguments bound to a native function's parameters, with typed accessors whose errors name
 /// the argument (`bad argument #2 to 'matmul' (number expected, got string)`).
 public struct Arguments {
@@ -55,7 +60,7 @@ public struct Arguments {
   public subscript(_ i: Int) -> Value { i < values.count ? values[i] : .null }
 
   public func bad(_ i: Int, _ expected: String) -> Diagnostic {
-    Diagnostic(.type, "bad argument #\(i + 1) to '\(callee)' (\(expected) expected, got \(self[i].typeName))")
+    badArgument(i, to: callee, expected, got: self[i])
   }
 
   public func number(_ i: Int) throws -> Double {
