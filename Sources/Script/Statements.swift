@@ -19,10 +19,19 @@ func loopIteration(_ body: [Stmt], _ interp: Interpreter, at loc: SourceLocation
   try interp.checkInterrupt(at: loc)
   switch try execBlock(body, interp) {
   case .breakLoop:
-    interp.lastValue = nil
+    interp.clearLastValue()
     return .normal
   case .returned: return .returned
   default: return nil
+  }
+}
+
+extension Interpreter {
+  /// Forgets the value the REPL would print. Only top-level statements touch it: a function
+  /// called from a condition must not leave its own expression statements' values behind.
+  @inline(__always)
+  func clearLastValue() {
+    if callDepth == 0 { lastValue = nil }
   }
 }
 
@@ -51,7 +60,7 @@ final class ExprStmt: Stmt {
   }
   override func exec(_ interp: Interpreter) throws -> Flow {
     let v = try expr.eval(interp)
-    interp.lastValue = silent ? nil : v
+    if interp.callDepth == 0 { interp.lastValue = silent ? nil : v }
     return .normal
   }
 }
@@ -84,7 +93,7 @@ final class LetStmt: Stmt {
   }
   override func exec(_ interp: Interpreter) throws -> Flow {
     store(try value?.eval(interp) ?? .null, into: slot, interp, declaring: true)
-    interp.lastValue = nil
+    interp.clearLastValue()
     return .normal
   }
 }
@@ -117,7 +126,7 @@ final class AssignStmt: Stmt {
     super.init(loc)
   }
   override func exec(_ interp: Interpreter) throws -> Flow {
-    interp.lastValue = nil
+    interp.clearLastValue()
     switch kind {
     case .variable(let v): try v._withUnsafeGuaranteedRef { try assign(to: $0, interp) }
     case .field(let f): try f._withUnsafeGuaranteedRef { try assign(to: $0, interp) }
@@ -171,7 +180,7 @@ final class FnStmt: Stmt {
     // Declare first so a local recursive function can capture its own cell.
     store(.null, into: slot, interp, declaring: true)
     store(.closure(try interp.makeClosure(decl)), into: slot, interp, declaring: false)
-    interp.lastValue = nil
+    interp.clearLastValue()
     return .normal
   }
 }
@@ -187,7 +196,7 @@ final class IfStmt: Stmt {
     super.init(loc)
   }
   override func exec(_ interp: Interpreter) throws -> Flow {
-    interp.lastValue = nil
+    interp.clearLastValue()
     if try condition.test(interp) { return try execBlock(then, interp) }
     if let otherwise { return try execBlock(otherwise, interp) }
     return .normal
@@ -206,7 +215,7 @@ final class WhileStmt: Stmt {
     while try condition.test(interp) {
       if let end = try loopIteration(body, interp, at: location) { return end }
     }
-    interp.lastValue = nil
+    interp.clearLastValue()
     return .normal
   }
 }
@@ -244,7 +253,7 @@ final class ForStmt: Stmt {
         if let end = try loopIteration(body, interp, at: location) { return end }
         i += r.step
       }
-      interp.lastValue = nil
+      interp.clearLastValue()
       return .normal
     }
     let next = try interp.iterator(source, pairs: slots.count == 2, at: iterable.location)
@@ -252,7 +261,7 @@ final class ForStmt: Stmt {
       try bind(v, interp)
       if let end = try loopIteration(body, interp, at: location) { return end }
     }
-    interp.lastValue = nil
+    interp.clearLastValue()
     return .normal
   }
 }
@@ -288,7 +297,7 @@ final class ImportStmt: Stmt {
   }
   override func exec(_ interp: Interpreter) throws -> Flow {
     store(try interp.importModule(path, at: location), into: slot, interp, declaring: true)
-    interp.lastValue = nil
+    interp.clearLastValue()
     return .normal
   }
 }
