@@ -68,11 +68,12 @@ public enum MapKey: Hashable, Sendable, CustomStringConvertible {
   }
 }
 
-/// A half-open integer range `start..end` (or inclusive `start..=end`) with a step.
-public struct RangeValue: Sendable, Equatable {
-  public var start: Int
-  public var end: Int
-  public var step: Int
+/// A half-open integer range `start..end` (or inclusive `start..=end`) with a step. A class (an
+/// immutable box) so that `Value` stays two words plus a tag: every value copy moves fewer bytes.
+public final class RangeValue: Sendable, Equatable {
+  public let start: Int
+  public let end: Int
+  public let step: Int
 
   public init(start: Int, end: Int, step: Int = 1) {
     self.start = start
@@ -86,6 +87,10 @@ public struct RangeValue: Sendable, Equatable {
   }
 
   public func element(_ i: Int) -> Int { start + i * step }
+
+  public static func == (a: RangeValue, b: RangeValue) -> Bool {
+    a.start == b.start && a.end == b.end && a.step == b.step
+  }
 }
 
 /// A box holding a variable that closures capture.
