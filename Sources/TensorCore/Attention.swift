@@ -151,7 +151,6 @@ func softmaxRowUnnormalized(_ row: UnsafeMutablePointer<Float>, _ n: Int) -> (ls
     row.update(repeating: 0, count: n)
     return (-.infinity, 0)
   }
-  for i in 0..<n { row[i] = fastExp2(row[i] - m) }
-  let total = rowSum(row, n)
+  let total = exp2ShiftSum(row, n, max: m)
   return ((m + log2f(total)) * ln2, 1 / total)
 }

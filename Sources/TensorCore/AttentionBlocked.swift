@@ -86,8 +86,7 @@ extension Tensor {
             if l == -.infinity {
               row.update(repeating: 0, count: keys)
             } else {
-              let l2 = l * log2e
-              for j in 0..<keys { row[j] = fastExp2(row[j] - l2) }
+              _ = exp2ShiftSum(row, keys, max: l * log2e)
             }
           }
           var pT = MatrixOperand(rowMajor: probs, cols: keys)

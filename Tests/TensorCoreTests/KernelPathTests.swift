@@ -101,6 +101,33 @@ final class AttentionKernelPathTests: XCTestCase {
   }
 }
 
+final class VectorDispatchTests: XCTestCase {
+  /// The AVX-512 exponent pass equals the Swift one element by element (same polynomial, same
+  /// operation order) and in its sum, for lengths with and without a masked tail, large negative
+  /// shifts (clamped at 2^-127), -inf (masked keys) and NaN.
+  func testExp2ShiftSumBuildsAgree() throws {
+    try XCTSkipUnless(avx512Kernels, "this CPU has no AVX-512; only the Swift build runs here")
+    let g = Generator(seed: 77)
+    for n in [1, 15, 16, 17, 31, 33, 1024, 1025, 2500] {
+      var values = Tensor.randn([n], generator: g).toArray().map { $0 * 20 }
+      if n > 3 {
+        values[1] = -.infinity
+        values[2] = -300
+      }
+      let m = values.max() ?? 0
+      var swiftRow = values, vectorRow = values
+      let swiftSum = exp2ShiftSum(&swiftRow, n, max: m, avx512: false)
+      let vectorSum = exp2ShiftSum(&vectorRow, n, max: m, avx512: true)
+      XCTAssertEqual(swiftRow, vectorRow, "n=\(n): elements")
+      XCTAssertEqual(swiftSum, vectorSum, accuracy: swiftSum * 1e-6, "n=\(n): sum")
+    }
+    var withNaN: [Float] = [0, .nan, -1]
+    _ = exp2ShiftSum(&withNaN, 3, max: 0, avx512: true)
+    XCTAssertTrue(withNaN[1].isNaN)
+    XCTAssertEqual(withNaN[0], fastExp2(0))
+  }
+}
+
 final class NormAndActivationKernelTests: XCTestCase {
   func testGroupNormLongRowsMatchDoubleReference() throws {
     // Rows of 4·143 = 572 elements run the 32-wide, 8-wide and scalar tails of the vectorised

@@ -1,0 +1,18 @@
+// VectorDispatch: kernels with an AVX-512 build in CKernels, picked once per process by CPU feature
+// (APTP_AVX512=0 forces the portable AVX2 Swift versions, e.g. to compare the two).
+
+import CKernels
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Whether the AVX-512 kernels of CKernels run in this process.
+let avx512Kernels: Bool = aptp_has_avx512() != 0 && getenv("APTP_AVX512").map { String(cString: $0) } != "0"
+
+/// row[i] = 2^(row[i] - max) for i < n; returns Σ row[i]. `avx512` picks the build (tests compare both).
+func exp2ShiftSum(_ row: UnsafeMutablePointer<Float>, _ n: Int, max m: Float, avx512: Bool = avx512Kernels) -> Float {
+  if avx512 { return aptp_exp2_shift_sum_avx512(row, n, m) }
+  for i in 0..<n { row[i] = fastExp2(row[i] - m) }
+  return rowSum(row, n)
+}
