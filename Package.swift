@@ -52,7 +52,7 @@ let package = Package(
       dependencies: ["REPL", "TensorCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     .executableTarget(name: "aptp-bench", dependencies: ["TensorCore", "COpenBLAS", "Formats", "Text", "NN", "Diffusion", "Metrics", "Pruning"], swiftSettings: kernelFlags),
     .testTarget(name: "FormatsTests", dependencies: ["Formats"]),
-    .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
+    .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "CKernels"]),
     .testTarget(name: "NNTests", dependencies: ["NN", "TensorCore"]),
     .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "Text", "NN", "TensorCore", "Formats"]),
     .testTarget(name: "PruningTests", dependencies: ["Pruning", "Diffusion", "NN", "TensorCore", "Formats"]),

@@ -143,14 +143,16 @@ extension Tensor {
 
 /// Replaces one row of base-2 scores by 2^(x - max) and returns (ln Σ e^(natural score), 1 / Σ):
 /// the caller scales the row's output by the second value instead of normalising the row. A fully
-/// masked row (all -inf) becomes zeros with lse = -inf and scale 0.
+/// masked row (all -inf) becomes zeros with lse = -inf and scale 0. Without `logSum` (inference:
+/// nothing runs backward) the log is skipped and lse is 0.
 @inline(__always)
-func softmaxRowUnnormalized(_ row: UnsafeMutablePointer<Float>, _ n: Int) -> (lse: Float, inverseSum: Float) {
-  let m = rowMax(row, n)
+func softmaxRowUnnormalized(_ row: UnsafeMutablePointer<Float>, _ n: Int, logSum: Bool = true) -> (lse: Float, inverseSum: Float) {
+  let m = fastRowMax(row, n)
   if m == -.infinity {
     row.update(repeating: 0, count: n)
     return (-.infinity, 0)
   }
   let total = exp2ShiftSum(row, n, max: m)
+  guard logSum else { return (0, 1 / total) }
   return ((m + log2f(total)) * ln2, 1 / total)
 }

@@ -6,7 +6,7 @@ extension Tensor {
   /// row scaled by 1/Σ. With `causal`, keys no row of the block can see are not computed.
   static func attentionForwardBlocked(
     _ p: AttentionPlan, _ q: UnsafeMutablePointer<Float>, _ k: UnsafeMutablePointer<Float>,
-    _ v: UnsafeMutablePointer<Float>, _ o: UnsafeMutablePointer<Float>, _ lse: UnsafeMutablePointer<Float>,
+    _ v: UnsafeMutablePointer<Float>, _ o: UnsafeMutablePointer<Float>, _ lse: UnsafeMutablePointer<Float>?,
     layout: HeadLayouts? = nil
   ) {
     let l = layout ?? HeadLayouts(contiguous: p)
@@ -29,8 +29,8 @@ extension Tensor {
         Gemm.serial(qOp, kT, scores, ldc: Swift.max(keys, 1), m: rows, n: keys, k: p.d, alpha: p.log2Scale)
         p.applyMask(scores, ld: keys, keys: keys, head: h, row0: row0, rows: rows)
         for r in 0..<rows {
-          let (logSum, inv) = softmaxRowUnnormalized(scores + r * keys, keys)
-          lse[h * p.lq + row0 + r] = logSum
+          let (logSum, inv) = softmaxRowUnnormalized(scores + r * keys, keys, logSum: lse != nil)
+          lse?[h * p.lq + row0 + r] = logSum
           inverse[r] = inv
         }
         let out = o + l.o.base(h) + row0 * l.o.rowStride

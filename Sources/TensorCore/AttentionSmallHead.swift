@@ -1,5 +1,7 @@
 // AttentionSmallHead: register-tiled attention forward for small heads (d <= 16, dv <= 16), no sgemm.
 
+import CKernels
+
 extension AttentionPlan {
   /// Whether the register-tiled kernel handles this shape. At these head sizes sgemm spends most
   /// of its time packing operands and the score passes dominate, so a fused kernel wins.
@@ -129,7 +131,7 @@ extension Tensor {
   /// [B, L, H·d] rows) and any dv up to 16 work.
   static func attentionForwardSmallHead(
     _ p: AttentionPlan, _ q: UnsafeMutablePointer<Float>, _ k: UnsafeMutablePointer<Float>,
-    _ v: UnsafeMutablePointer<Float>, _ o: UnsafeMutablePointer<Float>, _ lse: UnsafeMutablePointer<Float>,
+    _ v: UnsafeMutablePointer<Float>, _ o: UnsafeMutablePointer<Float>, _ lse: UnsafeMutablePointer<Float>?,
     layout: HeadLayouts? = nil
   ) {
     let l = layout ?? HeadLayouts(contiguous: p)
@@ -139,6 +141,7 @@ extension Tensor {
     let rowsPerTask = 64
     let chunks = (p.lq + rowsPerTask - 1) / rowsPerTask
     let tasks = p.heads * chunks
+    let wide = avx512Kernels
     Parallel.perWorker(tasks) { worker, workers in
       let kt = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, p.d) * ldk)
       // V packed per head: [lk, dvPad] rows for the broadcast form, Vᵀ [dv, ldk] for the dot form.
@@ -170,12 +173,17 @@ extension Tensor {
             let src = q + l.q.base(h) + (row0 + Swift.min(r, rows - 1)) * l.q.rowStride
             for c in 0..<p.d { qs[r * 16 + c] = src[c] * p.log2Scale }
           }
-          smallHeadTileScores(qs, kt, ldk: ldk, d: p.d, s, keys: (keys + 15) / 16 * 16)
+          let keys16 = (keys + 15) / 16 * 16
+          if wide {
+            aptp_small_head_scores_avx512(qs, kt, ldk, p.d, s, keys16)
+          } else {
+            smallHeadTileScores(qs, kt, ldk: ldk, d: p.d, s, keys: keys16)
+          }
           p.applyMask(s, ld: ldk, keys: keys, head: h, row0: row0, rows: rows)
           var scale = SIMD4<Float>()
           for r in 0..<rows {
-            let (logSum, inv) = softmaxRowUnnormalized(s + r * ldk, keys)
-            lse[h * p.lq + row0 + r] = logSum
+            let (logSum, inv) = softmaxRowUnnormalized(s + r * ldk, keys, logSum: lse != nil)
+            lse?[h * p.lq + row0 + r] = logSum
             scale[r] = inv
           }
           if dotValues {
@@ -184,8 +192,17 @@ extension Tensor {
             let out = o + l.o.base(h) + row0 * l.o.rowStride
             var c0 = 0
             while c0 < p.dv {
-              smallHeadTileValuesDot(
-                s, lds: ldk, vp, ldv: ldk, firstChannel: c0, channels: p.dv, keys8: keys8, out, ldo: l.o.rowStride, scale, rows: rows)
+              if wide {
+                withUnsafePointer(to: scale) { sp in
+                  sp.withMemoryRebound(to: Float.self, capacity: 4) {
+                    aptp_small_head_values_dot_avx512(s, ldk, vp, ldk, c0, p.dv, keys8, out, l.o.rowStride, $0, rows)
+                  }
+                }
+              } else {
+                smallHeadTileValuesDot(
+                  s, lds: ldk, vp, ldv: ldk, firstChannel: c0, channels: p.dv, keys8: keys8, out, ldo: l.o.rowStride, scale,
+                  rows: rows)
+              }
               c0 += 4
             }
             row0 += rows

@@ -16,3 +16,9 @@ func exp2ShiftSum(_ row: UnsafeMutablePointer<Float>, _ n: Int, max m: Float, av
   for i in 0..<n { row[i] = fastExp2(row[i] - m) }
   return rowSum(row, n)
 }
+
+/// `rowMax` (same ordering: a NaN wins), in AVX-512 when available.
+@inline(__always)
+func fastRowMax(_ row: UnsafePointer<Float>, _ n: Int, avx512: Bool = avx512Kernels) -> Float {
+  avx512 ? aptp_row_max_avx512(row, n) : rowMax(row, n)
+}

@@ -1,6 +1,7 @@
 // Kernel-path tests: the specialised fast paths (small-head and multi-block attention, vectorised
 // group_norm, rational gelu) against references written with the generic ops or in Double.
 
+import CKernels
 import Foundation
 @testable import TensorCore
 import XCTest
@@ -125,6 +126,57 @@ final class VectorDispatchTests: XCTestCase {
     _ = exp2ShiftSum(&withNaN, 3, max: 0, avx512: true)
     XCTAssertTrue(withNaN[1].isNaN)
     XCTAssertEqual(withNaN[0], fastExp2(0))
+  }
+
+  func testRowMaxBuildsAgree() throws {
+    try XCTSkipUnless(avx512Kernels, "this CPU has no AVX-512; only the Swift build runs here")
+    let g = Generator(seed: 78)
+    for n in [0, 1, 7, 16, 17, 40, 1000] {
+      var values = Tensor.randn([n], generator: g).toArray().map { $0 - 5 }
+      XCTAssertEqual(fastRowMax(values, n, avx512: true), fastRowMax(values, n, avx512: false), "n=\(n)")
+      if n > 2 {
+        values[n / 2] = -.infinity
+        values[n - 1] = .infinity
+        XCTAssertEqual(fastRowMax(values, n, avx512: true), .infinity, "n=\(n) with inf")
+        values[1] = .nan
+        XCTAssertTrue(fastRowMax(values, n, avx512: true).isNaN, "n=\(n) with NaN")
+      }
+    }
+    XCTAssertEqual(fastRowMax([-Float.infinity, -.infinity], 2, avx512: true), -.infinity)
+  }
+
+  /// The AVX-512 score and value passes of the small-head kernel against the Swift ones: scores
+  /// equal (same per-element FMA order), values within float rounding of a 16-lane split.
+  func testSmallHeadPassesBuildsAgree() throws {
+    try XCTSkipUnless(avx512Kernels, "this CPU has no AVX-512; only the Swift build runs here")
+    let g = Generator(seed: 79)
+    for (d, keys) in [(4, 48), (3, 16), (16, 64)] {
+      let ldk = keys + 16
+      let qs = Tensor.randn([64], generator: g).toArray(), kt = Tensor.randn([d * ldk], generator: g).toArray()
+      var swiftScores = [Float](repeating: 0, count: 4 * ldk), wideScores = swiftScores
+      smallHeadTileScores(qs, kt, ldk: ldk, d: d, &swiftScores, keys: keys)
+      aptp_small_head_scores_avx512(qs, kt, ldk, d, &wideScores, keys)
+      XCTAssertEqual(swiftScores, wideScores, "scores d=\(d) keys=\(keys)")
+    }
+    for (channels, keys8, rows) in [(4, 40, 4), (3, 16, 2), (8, 1024, 3), (1, 8, 1)] {
+      let lds = keys8 + 16
+      let s = Tensor.randn([4 * lds], generator: g).toArray(), vt = Tensor.randn([channels * lds], generator: g).toArray()
+      let scale = SIMD4<Float>(0.5, 2, 1, 0.25)
+      for c0 in stride(from: 0, to: channels, by: 4) {
+        var swiftOut = [Float](repeating: 0, count: 4 * 8), wideOut = swiftOut
+        smallHeadTileValuesDot(
+          s, lds: lds, vt, ldv: lds, firstChannel: c0, channels: channels, keys8: keys8, &swiftOut, ldo: 8, scale,
+          rows: rows)
+        withUnsafePointer(to: scale) { sp in
+          sp.withMemoryRebound(to: Float.self, capacity: 4) {
+            aptp_small_head_values_dot_avx512(s, lds, vt, lds, c0, channels, keys8, &wideOut, 8, $0, rows)
+          }
+        }
+        for i in 0..<swiftOut.count {
+          XCTAssertEqual(swiftOut[i], wideOut[i], accuracy: 1e-4 * Swift.max(1, Swift.abs(swiftOut[i])), "values \(i)")
+        }
+      }
+    }
   }
 }
 

@@ -8,3 +8,20 @@ int aptp_has_avx512(void);
 /// row[i] = 2^(row[i] - max) for i < n, with the polynomial of TensorCore's `fastExp2` (the same
 /// value per element); returns the sum of the results. AVX-512F only.
 float aptp_exp2_shift_sum_avx512(float *row, long n, float max);
+
+/// Scores of a tile of 4 query rows against `keys` keys (a multiple of 16):
+/// s[r * ldk + j] = Σ_c qs[r * 16 + c] · kt[c * ldk + j] for c < d, summed in the order of c (the
+/// same value as the Swift kernel `smallHeadTileScores`). AVX-512F only.
+void aptp_small_head_scores_avx512(const float *qs, const float *kt, long ldk, long d, float *s, long keys);
+
+/// out[r * ldo + c] = scale[r] · Σ_j s[r' * lds + j] · vt[c' * ldv + j] for r < rows and the
+/// channels c0 ..< min(c0 + 4, channels), where r' = min(r, rows - 1) and c' = min(c, channels - 1);
+/// keys8 is a multiple of 8 and s, vt are zero from the visible keys up to keys8 (the Swift kernel
+/// `smallHeadTileValuesDot`, with sums split over 16 lanes instead of 8). AVX-512F only.
+void aptp_small_head_values_dot_avx512(
+    const float *s, long lds, const float *vt, long ldv, long c0, long channels, long keys8, float *out, long ldo,
+    const float *scale, long rows);
+
+/// The largest of row[0 ..< n], compared as `rowMax` does (by the float's ordered integer key, so a
+/// NaN wins); -inf when n is 0. AVX-512F only.
+float aptp_row_max_avx512(const float *row, long n);
