@@ -7,7 +7,17 @@
 
 #define TARGET __attribute__((target("avx512f")))
 
-TARGET void aptp_small_head_scores_avx512(const float *qs, const float *kt, long ldk, long d, float *s, long keys) {
+/// Folds the lanes of `a` below `visible - j` into the running row maximum.
+TARGET static inline __m512 max_visible(__m512 best, __m512 a, long j, long visible) {
+  long n = visible - j;
+  if (n >= 16) return _mm512_max_ps(a, best);
+  if (n <= 0) return best;
+  return _mm512_mask_max_ps(best, (__mmask16)((1u << n) - 1), a, best);
+}
+
+TARGET void aptp_small_head_scores_avx512(
+    const float *qs, const float *kt, long ldk, long d, float *s, long keys, long visible, float *maxes) {
+  __m512 m0 = _mm512_set1_ps(-__builtin_inff()), m1 = m0, m2 = m0, m3 = m0;
   long j = 0;
   for (; j + 32 <= keys; j += 32) {
     __m512 a00 = _mm512_setzero_ps(), a01 = _mm512_setzero_ps(), a10 = _mm512_setzero_ps(), a11 = _mm512_setzero_ps();
@@ -33,6 +43,12 @@ TARGET void aptp_small_head_scores_avx512(const float *qs, const float *kt, long
     _mm512_storeu_ps(s + 2 * ldk + j + 16, a21);
     _mm512_storeu_ps(s + 3 * ldk + j, a30);
     _mm512_storeu_ps(s + 3 * ldk + j + 16, a31);
+    if (maxes) {
+      m0 = max_visible(max_visible(m0, a00, j, visible), a01, j + 16, visible);
+      m1 = max_visible(max_visible(m1, a10, j, visible), a11, j + 16, visible);
+      m2 = max_visible(max_visible(m2, a20, j, visible), a21, j + 16, visible);
+      m3 = max_visible(max_visible(m3, a30, j, visible), a31, j + 16, visible);
+    }
   }
   for (; j < keys; j += 16) {
     __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
@@ -47,6 +63,18 @@ TARGET void aptp_small_head_scores_avx512(const float *qs, const float *kt, long
     _mm512_storeu_ps(s + ldk + j, a1);
     _mm512_storeu_ps(s + 2 * ldk + j, a2);
     _mm512_storeu_ps(s + 3 * ldk + j, a3);
+    if (maxes) {
+      m0 = max_visible(m0, a0, j, visible);
+      m1 = max_visible(m1, a1, j, visible);
+      m2 = max_visible(m2, a2, j, visible);
+      m3 = max_visible(m3, a3, j, visible);
+    }
+  }
+  if (maxes) {
+    maxes[0] = _mm512_reduce_max_ps(m0);
+    maxes[1] = _mm512_reduce_max_ps(m1);
+    maxes[2] = _mm512_reduce_max_ps(m2);
+    maxes[3] = _mm512_reduce_max_ps(m3);
   }
 }
 

@@ -144,10 +144,13 @@ extension Tensor {
 /// Replaces one row of base-2 scores by 2^(x - max) and returns (ln Σ e^(natural score), 1 / Σ):
 /// the caller scales the row's output by the second value instead of normalising the row. A fully
 /// masked row (all -inf) becomes zeros with lse = -inf and scale 0. Without `logSum` (inference:
-/// nothing runs backward) the log is skipped and lse is 0.
+/// nothing runs backward) the log is skipped and lse is 0; `max` is the row's maximum when the
+/// caller already has it.
 @inline(__always)
-func softmaxRowUnnormalized(_ row: UnsafeMutablePointer<Float>, _ n: Int, logSum: Bool = true) -> (lse: Float, inverseSum: Float) {
-  let m = fastRowMax(row, n)
+func softmaxRowUnnormalized(
+  _ row: UnsafeMutablePointer<Float>, _ n: Int, logSum: Bool = true, max knownMax: Float? = nil
+) -> (lse: Float, inverseSum: Float) {
+  let m = knownMax ?? fastRowMax(row, n)
   if m == -.infinity {
     row.update(repeating: 0, count: n)
     return (-.infinity, 0)

@@ -142,6 +142,8 @@ extension Tensor {
     let chunks = (p.lq + rowsPerTask - 1) / rowsPerTask
     let tasks = p.heads * chunks
     let wide = avx512Kernels
+    // Without a mask the AVX-512 score pass also finds each row's maximum.
+    let maxScores = wide && p.mask == nil && !p.causal
     Parallel.perWorker(tasks) { worker, workers in
       let kt = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, p.d) * ldk)
       // V packed per head: [lk, dvPad] rows for the broadcast form, Vᵀ [dv, ldk] for the dot form.
@@ -174,15 +176,21 @@ extension Tensor {
             for c in 0..<p.d { qs[r * 16 + c] = src[c] * p.log2Scale }
           }
           let keys16 = (keys + 15) / 16 * 16
+          var maxes = SIMD4<Float>()
           if wide {
-            aptp_small_head_scores_avx512(qs, kt, ldk, p.d, s, keys16)
+            withUnsafeMutablePointer(to: &maxes) { mp in
+              mp.withMemoryRebound(to: Float.self, capacity: 4) {
+                aptp_small_head_scores_avx512(qs, kt, ldk, p.d, s, keys16, keys, maxScores ? $0 : nil)
+              }
+            }
           } else {
             smallHeadTileScores(qs, kt, ldk: ldk, d: p.d, s, keys: keys16)
           }
           p.applyMask(s, ld: ldk, keys: keys, head: h, row0: row0, rows: rows)
           var scale = SIMD4<Float>()
           for r in 0..<rows {
-            let (logSum, inv) = softmaxRowUnnormalized(s + r * ldk, keys, logSum: lse != nil)
+            let (logSum, inv) = softmaxRowUnnormalized(
+              s + r * ldk, keys, logSum: lse != nil, max: maxScores ? maxes[r] : nil)
             lse?[h * p.lq + row0 + r] = logSum
             scale[r] = inv
           }

@@ -155,8 +155,13 @@ final class VectorDispatchTests: XCTestCase {
       let qs = Tensor.randn([64], generator: g).toArray(), kt = Tensor.randn([d * ldk], generator: g).toArray()
       var swiftScores = [Float](repeating: 0, count: 4 * ldk), wideScores = swiftScores
       smallHeadTileScores(qs, kt, ldk: ldk, d: d, &swiftScores, keys: keys)
-      aptp_small_head_scores_avx512(qs, kt, ldk, d, &wideScores, keys)
+      var maxes = [Float](repeating: 0, count: 4)
+      let visible = keys - 5
+      aptp_small_head_scores_avx512(qs, kt, ldk, d, &wideScores, keys, visible, &maxes)
       XCTAssertEqual(swiftScores, wideScores, "scores d=\(d) keys=\(keys)")
+      for r in 0..<4 {
+        XCTAssertEqual(maxes[r], swiftScores[(r * ldk)..<(r * ldk + visible)].max(), "max of row \(r) over visible keys")
+      }
     }
     for (channels, keys8, rows) in [(4, 40, 4), (3, 16, 2), (8, 1024, 3), (1, 8, 1)] {
       let lds = keys8 + 16

@@ -11,8 +11,11 @@ float aptp_exp2_shift_sum_avx512(float *row, long n, float max);
 
 /// Scores of a tile of 4 query rows against `keys` keys (a multiple of 16):
 /// s[r * ldk + j] = Σ_c qs[r * 16 + c] · kt[c * ldk + j] for c < d, summed in the order of c (the
-/// same value as the Swift kernel `smallHeadTileScores`). AVX-512F only.
-void aptp_small_head_scores_avx512(const float *qs, const float *kt, long ldk, long d, float *s, long keys);
+/// same value as the Swift kernel `smallHeadTileScores`). When `maxes` is not NULL, maxes[r] is the
+/// largest score of row r among keys 0 ..< visible (a NaN score is passed over; it still turns the
+/// row's softmax into NaN). AVX-512F only.
+void aptp_small_head_scores_avx512(
+    const float *qs, const float *kt, long ldk, long d, float *s, long keys, long visible, float *maxes);
 
 /// out[r * ldo + c] = scale[r] · Σ_j s[r' * lds + j] · vt[c' * ldv + j] for r < rows and the
 /// channels c0 ..< min(c0 + 4, channels), where r' = min(r, rows - 1) and c' = min(c, channels - 1);
