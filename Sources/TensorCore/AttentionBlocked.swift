@@ -1,5 +1,7 @@
 // AttentionBlocked: attention through sgemm in L2-sized blocks of query rows, forward and backward.
 
+import CKernels
+
 extension Tensor {
   /// Forward for any head size. Each task is one (head, query block): S = scale · log2(e) · Q Kᵀ into an
   /// L2-sized score block, the row softmax in place left unnormalised, O = P V, then each output
@@ -56,6 +58,10 @@ extension Tensor {
     _ g: UnsafeMutablePointer<Float>, _ gq: UnsafeMutablePointer<Float>, _ gk: UnsafeMutablePointer<Float>,
     _ gv: UnsafeMutablePointer<Float>
   ) {
+    if avx512Kernels && p.d <= 4 && p.dv <= 4 && p.mask == nil && !p.causal {
+      attentionBackwardSmallHead(p, q, k, v, o, lse, g, gq, gk, gv)
+      return
+    }
     let blockRows = p.blockRows
     Parallel.perWorker(p.heads) { worker, workers in
       let probs = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, blockRows * p.lk))
@@ -109,6 +115,29 @@ extension Tensor {
             dsT, qOp, gk + h * p.lk * p.d, ldc: Swift.max(p.d, 1), m: keys, n: p.d, k: rows, alpha: p.scale, beta: 1)
           row0 += rows
         }
+        h += workers
+      }
+    }
+  }
+
+  /// `attentionBackward` for heads of at most 4 channels without a mask: one AVX-512 sweep per tile
+  /// of 4 query rows, no score matrix in memory (`aptp_small_head_attention_backward_avx512`).
+  static func attentionBackwardSmallHead(
+    _ p: AttentionPlan, _ q: UnsafeMutablePointer<Float>, _ k: UnsafeMutablePointer<Float>,
+    _ v: UnsafeMutablePointer<Float>, _ o: UnsafeMutablePointer<Float>, _ lse: UnsafeMutablePointer<Float>,
+    _ g: UnsafeMutablePointer<Float>, _ gq: UnsafeMutablePointer<Float>, _ gk: UnsafeMutablePointer<Float>,
+    _ gv: UnsafeMutablePointer<Float>
+  ) {
+    let ldk = Swift.max(16, (p.lk + 15) / 16 * 16)
+    Parallel.perWorker(p.heads) { worker, workers in
+      let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 16 * ldk)
+      defer { scratch.deallocate() }
+      var h = worker
+      while h < p.heads {
+        aptp_small_head_attention_backward_avx512(
+          q + h * p.lq * p.d, k + h * p.lk * p.d, v + h * p.lk * p.dv, o + h * p.lq * p.dv, g + h * p.lq * p.dv,
+          lse + h * p.lq, gq + h * p.lq * p.d, gk + h * p.lk * p.d, gv + h * p.lk * p.dv, p.lq, p.lk, p.d, p.dv,
+          p.scale, p.log2Scale, scratch, ldk)
         h += workers
       }
     }

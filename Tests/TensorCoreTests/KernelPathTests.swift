@@ -69,6 +69,21 @@ final class AttentionKernelPathTests: XCTestCase {
     }
   }
 
+  func testNarrowHeadBackwardShapes() throws {
+    // d, dv <= 4 without a mask take the one-sweep AVX-512 backward (where available): 4-row tiles
+    // with remainders (70, 5, 9, 33 rows), 16-key chunks with padding (37, 3, 17 keys), channels
+    // below 4 (1, 2, 3). Masked and causal runs of the same shapes take the sgemm backward.
+    var seed: UInt64 = 360
+    for (lq, lk, d, dv) in [(70, 37, 4, 4), (5, 3, 2, 3), (9, 64, 1, 1), (33, 17, 3, 2)] {
+      for masked in [false, true] {
+        seed += 1
+        try check(
+          batch: [3], lq: lq, lk: lk, d: d, dv: dv, causal: false, masked: masked, seed: seed,
+          "narrow head lq=\(lq) lk=\(lk) d=\(d) dv=\(dv) masked=\(masked)")
+      }
+    }
+  }
+
   func testBlockedPathInSeveralBlocks() throws {
     // Score blocks hold 262144 floats: Lk = 4096 gives 64-row blocks, so Lq = 130 runs as blocks
     // of 64, 64 and 2 rows (and with causal, each block sees a different number of keys).
