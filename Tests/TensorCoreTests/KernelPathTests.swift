@@ -130,6 +130,7 @@ final class VectorDispatchTests: XCTestCase {
         values[1] = -.infinity
         values[2] = -300
       }
+
       let m = values.max() ?? 0
       var swiftRow = values, vectorRow = values
       let swiftSum = exp2ShiftSum(&swiftRow, n, max: m, avx512: false)
@@ -137,6 +138,14 @@ final class VectorDispatchTests: XCTestCase {
       XCTAssertEqual(swiftRow, vectorRow, "n=\(n): elements")
       XCTAssertEqual(swiftSum, vectorSum, accuracy: swiftSum * 1e-6, "n=\(n): sum")
     }
+    // Around the smallest exponent: 2^-126.4 is kept; from round(t) = -127 on the result is 0.
+    let edge: [Float] = [-126.4, -126.5, -126.6, -127, -127.5, -128.5, -1e30, 0, -0.5, -125.9, -149, -90]
+    var swiftEdge = edge, vectorEdge = edge
+    _ = exp2ShiftSum(&swiftEdge, edge.count, max: 0, avx512: false)
+    _ = exp2ShiftSum(&vectorEdge, edge.count, max: 0, avx512: true)
+    XCTAssertEqual(swiftEdge, vectorEdge, "near the smallest exponent")
+    XCTAssertEqual(vectorEdge[3], 0)
+    XCTAssertGreaterThan(vectorEdge[0], 0)
     var withNaN: [Float] = [0, .nan, -1]
     _ = exp2ShiftSum(&withNaN, 3, max: 0, avx512: true)
     XCTAssertTrue(withNaN[1].isNaN)
