@@ -240,7 +240,9 @@ final class CallExpr: Expr {
   var cachedMethod: NativeFunction? {
     didSet { cachedMethodRef = cachedMethod.map { .passUnretained($0) } }
   }
-  /// `cachedMethod`, unretained (that property keeps it alive): read without reference counting.
+  /// `cachedMethod`, unretained: read without reference counting. A call running through it stays
+  /// safe when a nested call at this site replaces the cache: the method also lives in its
+  /// receiver type's method table, and the receiver is alive for the whole call.
   private(set) var cachedMethodRef: Unmanaged<NativeFunction>?
   let argumentCount: Int
   /// The argument expressions alone, unretained (`arguments` keeps them alive): the call fast path
