@@ -93,18 +93,18 @@ extension Interpreter {
       throw Diagnostic(.arity, "'\(c.name)' takes \(c.parameterCount) argument\(c.parameterCount == 1 ? "" : "s") but \(n) were given", at: call.location)
     }
     let newBase = stack.count
-    pushFrame(c.frameSize)
     do {
       let exprs = call.argumentRefs
       for i in 0..<n {
-        // Evaluate first, then store: the argument may run calls that grow (reallocate) the stack.
-        let value = try exprs[i]._withUnsafeGuaranteedRef { try $0.eval(self) }
-        stack[newBase + i] = value
+        // Each argument is pushed as the next slot once evaluated: calls it runs use (and give
+        // back) the stack above the arguments pushed so far.
+        stack.push(try exprs[i]._withUnsafeGuaranteedRef { try $0.eval(self) })
       }
     } catch {
       stack.truncate(to: newBase)
       throw error
     }
+    pushFrame(c.frameSize - n)
     return try enter(c, newBase: newBase, given: n, callSite: call.location)
   }
 

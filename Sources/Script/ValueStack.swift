@@ -53,6 +53,14 @@ struct ValueStack {
     count += n
   }
 
+  /// Appends one slot holding `value` (moved in: no copy of a nil slot to overwrite).
+  @inline(__always)
+  mutating func push(_ value: consuming Value) {
+    if count == capacity { grow(to: count + 1) }
+    (storage + count).initialize(to: value)
+    count += 1
+  }
+
   /// Drops every slot at or above `top` (leaving a frame).
   @inline(__always)
   mutating func truncate(to top: Int) {
