@@ -145,17 +145,17 @@ extension Tensor {
 /// the caller scales the row's output by the second value instead of normalising the row. A fully
 /// masked row (all -inf) becomes zeros with lse = -inf and scale 0. Without `logSum` (inference:
 /// nothing runs backward) the log is skipped and lse is 0; `max` is the row's maximum when the
-/// caller already has it.
+/// caller already has it; `avx512` picks the vector build (`VectorDispatch.useAVX512`).
 @inline(__always)
 func softmaxRowUnnormalized(
-  _ row: UnsafeMutablePointer<Float>, _ n: Int, logSum: Bool = true, max knownMax: Float? = nil
+  _ row: UnsafeMutablePointer<Float>, _ n: Int, logSum: Bool = true, max knownMax: Float? = nil, avx512: Bool
 ) -> (lse: Float, inverseSum: Float) {
-  let m = knownMax ?? fastRowMax(row, n)
+  let m = knownMax ?? fastRowMax(row, n, avx512: avx512)
   if m == -.infinity {
     row.update(repeating: 0, count: n)
     return (-.infinity, 0)
   }
-  let total = exp2ShiftSum(row, n, max: m)
+  let total = exp2ShiftSum(row, n, max: m, avx512: avx512)
   guard logSum else { return (0, 1 / total) }
   return ((m + log2f(total)) * ln2, 1 / total)
 }

@@ -15,6 +15,7 @@ extension Tensor {
     let blockRows = p.blockRows
     let blocksPerHead = (p.lq + blockRows - 1) / blockRows
     let tasks = p.heads * blocksPerHead
+    let wide = VectorDispatch.useAVX512
     Parallel.perWorker(tasks) { worker, workers in
       let scores = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, blockRows * p.lk))
       let inverse = UnsafeMutablePointer<Float>.allocate(capacity: blockRows)
@@ -31,7 +32,7 @@ extension Tensor {
         Gemm.serial(qOp, kT, scores, ldc: Swift.max(keys, 1), m: rows, n: keys, k: p.d, alpha: p.log2Scale)
         p.applyMask(scores, ld: keys, keys: keys, head: h, row0: row0, rows: rows)
         for r in 0..<rows {
-          let (logSum, inv) = softmaxRowUnnormalized(scores + r * keys, keys, logSum: lse != nil)
+          let (logSum, inv) = softmaxRowUnnormalized(scores + r * keys, keys, logSum: lse != nil, avx512: wide)
           lse?[h * p.lq + row0 + r] = logSum
           inverse[r] = inv
         }
@@ -58,7 +59,8 @@ extension Tensor {
     _ g: UnsafeMutablePointer<Float>, _ gq: UnsafeMutablePointer<Float>, _ gk: UnsafeMutablePointer<Float>,
     _ gv: UnsafeMutablePointer<Float>
   ) {
-    if avx512Kernels && p.d <= 4 && p.dv <= 4 && p.mask == nil && !p.causal {
+    let wide = VectorDispatch.useAVX512
+    if wide && p.d <= 4 && p.dv <= 4 && p.mask == nil && !p.causal {
       attentionBackwardSmallHead(p, q, k, v, o, lse, g, gq, gk, gv)
       return
     }
@@ -92,7 +94,7 @@ extension Tensor {
             if l == -.infinity {
               row.update(repeating: 0, count: keys)
             } else {
-              _ = exp2ShiftSum(row, keys, max: l * log2e)
+              _ = exp2ShiftSum(row, keys, max: l * log2e, avx512: wide)
             }
           }
           var pT = MatrixOperand(rowMajor: probs, cols: keys)

@@ -141,7 +141,7 @@ extension Tensor {
     let rowsPerTask = 64
     let chunks = (p.lq + rowsPerTask - 1) / rowsPerTask
     let tasks = p.heads * chunks
-    let wide = avx512Kernels
+    let wide = VectorDispatch.useAVX512
     // Without a mask the AVX-512 score pass also finds each row's maximum.
     let maxScores = wide && p.mask == nil && !p.causal
     Parallel.perWorker(tasks) { worker, workers in
@@ -190,7 +190,7 @@ extension Tensor {
           var scale = SIMD4<Float>()
           for r in 0..<rows {
             let (logSum, inv) = softmaxRowUnnormalized(
-              s + r * ldk, keys, logSum: lse != nil, max: maxScores ? maxes[r] : nil)
+              s + r * ldk, keys, logSum: lse != nil, max: maxScores ? maxes[r] : nil, avx512: wide)
             lse?[h * p.lq + row0 + r] = logSum
             scale[r] = inv
           }

@@ -84,6 +84,16 @@ final class AttentionKernelPathTests: XCTestCase {
     }
   }
 
+  /// The same shapes through the portable Swift kernels, which an AVX-512 machine would otherwise
+  /// never run (`VectorDispatch.allowAVX512` off for this task).
+  func testSmallHeadShapesOnTheSwiftKernels() throws {
+    try VectorDispatch.$allowAVX512.withValue(false) {
+      try testSmallHeadKernelShapes()
+      try testNarrowHeadBackwardShapes()
+      try testFullyMaskedRowGivesZerosOnBothPaths()
+    }
+  }
+
   func testBlockedPathInSeveralBlocks() throws {
     // Score blocks hold 262144 floats: Lk = 4096 gives 64-row blocks, so Lq = 130 runs as blocks
     // of 64, 64 and 2 rows (and with causal, each block sees a different number of keys).
