@@ -189,15 +189,25 @@ final class IfStmt: Stmt {
   let condition: Expr
   let then: [Stmt]
   let otherwise: [Stmt]?
+  /// The value of `if cond { return value }`, unretained (`then` keeps it alive): run without
+  /// entering the block.
+  private let returnedValue: Unmanaged<Expr>?
   init(_ condition: Expr, _ then: [Stmt], _ otherwise: [Stmt]?, _ loc: SourceLocation) {
     self.condition = condition
     self.then = then
     self.otherwise = otherwise
+    returnedValue = then.count == 1 ? (then[0] as? ReturnStmt)?.value.map { .passUnretained($0) } : nil
     super.init(loc)
   }
   override func exec(_ interp: Interpreter) throws -> Flow {
     interp.clearLastValue()
-    if try condition.test(interp) { return try execBlock(then, interp) }
+    if try condition.test(interp) {
+      if let value = returnedValue {
+        interp.returnValue = try value._withUnsafeGuaranteedRef { try $0.eval(interp) }
+        return .returned
+      }
+      return try execBlock(then, interp)
+    }
     if let otherwise { return try execBlock(otherwise, interp) }
     return .normal
   }
