@@ -237,7 +237,7 @@ extension Interpreter {
 
   /// Calls a native function with a call site's arguments.
   func callNative(_ native: NativeFunction, _ call: CallExpr) throws -> Value {
-    if let direct = native.direct, !call.hasNames, call.argumentCount <= native.parameterCount {
+    if let direct = native.directBody(for: call) {
       return try callDirect(direct, native, receiver: .null, call)
     }
     let (positional, named) = try evaluateArguments(call, capacity: native.parameterCount)
@@ -363,7 +363,7 @@ extension Interpreter {
 
   /// Calls native method `m` on `receiver` with a call site's arguments.
   private func callMethod(_ m: NativeFunction, _ receiver: Value, _ call: CallExpr) throws -> Value {
-    if let direct = m.direct, !call.hasNames, call.argumentCount <= m.parameterCount {
+    if let direct = m.directBody(for: call) {
       return try callDirect(direct, m, receiver: receiver, call)
     }
     let (positional, named) = try evaluateArguments(call, capacity: m.parameterCount)

@@ -162,6 +162,13 @@ public final class NativeFunction: Callable {
   /// The body taking plain arguments, when the function was defined with one.
   let direct: DirectBody?
 
+  /// `direct` when `call` can use it: positional arguments only, no more than declared.
+  @inline(__always)
+  func directBody(for call: CallExpr) -> DirectBody? {
+    guard let direct, !call.hasNames, call.argumentCount <= parameterCount else { return nil }
+    return direct
+  }
+
   /// True when no parameter collects extra arguments (enables the positional fast path).
   let hasNoVariadic: Bool
   /// `parameters.count`, read without touching the array.
