@@ -7,7 +7,7 @@
 
 int aptp_has_avx512(void) {
   __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512f") ? 1 : 0;
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") ? 1 : 0;
 }
 
 __attribute__((target("avx512f"))) float aptp_exp2_shift_sum_avx512(float *row, long n, float max) {

@@ -6,7 +6,7 @@
 
 #include <immintrin.h>
 
-#define TARGET __attribute__((target("avx512f")))
+#define TARGET __attribute__((target("avx512f,avx512dq")))
 
 /// Copies the first `width` columns of rows [n, ld] into columns-major planes dst[c * ldk + j],
 /// zero from n up to ldk and for the planes width ..< 4.
@@ -20,6 +20,7 @@ static void transpose_into(const float *src, long n, long width, float *dst, lon
 TARGET void aptp_small_head_attention_backward_avx512(
     const float *q, const float *k, const float *v, const float *o, const float *g, const float *lse, float *gq,
     float *gk, float *gv, long lq, long lk, long d, long dv, float scale, float log2Scale, float *scratch, long ldk) {
+  unsigned int mode = aptp_enter_flush_to_zero();
   float *kt = scratch, *vt = scratch + 4 * ldk, *dkt = scratch + 8 * ldk, *dvt = scratch + 12 * ldk;
   transpose_into(k, lk, d, kt, ldk);
   transpose_into(v, lk, dv, vt, ldk);
@@ -50,7 +51,7 @@ TARGET void aptp_small_head_attention_backward_avx512(
     for (int r = 0; r < 4; r++)
       for (int c = 0; c < 4; c++) dq[r][c] = _mm512_setzero_ps();
     for (long j = 0; j < lk; j += 16) {
-      __mmask16 live = lk - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (lk - j)) - 1);
+      __mmask16 live = live_keys(j, lk);
       __m512 kc[4], vc[4];
       for (int c = 0; c < 4; c++) {
         kc[c] = _mm512_loadu_ps(kt + c * ldk + j);
@@ -62,12 +63,13 @@ TARGET void aptp_small_head_attention_backward_avx512(
         dkAcc[c] = _mm512_loadu_ps(dkt + c * ldk + j);
       }
       for (int r = 0; r < 4; r++) {
-        __m512 s = _mm512_mul_ps(_mm512_set1_ps(qs[r][0]), kc[0]);
-        for (int c = 1; c < 4; c++) s = _mm512_fmadd_ps(_mm512_set1_ps(qs[r][c]), kc[c], s);
-        __m512 p = _mm512_maskz_mov_ps(live, aptp_exp2_16(_mm512_sub_ps(s, _mm512_set1_ps(l2[r]))));
-        __m512 dp = _mm512_mul_ps(_mm512_set1_ps(gr[r][0]), vc[0]);
-        for (int c = 1; c < 4; c++) dp = _mm512_fmadd_ps(_mm512_set1_ps(gr[r][c]), vc[c], dp);
-        __m512 ds = _mm512_mul_ps(p, _mm512_sub_ps(dp, _mm512_set1_ps(dot[r])));
+        // The offsets start the dot products: s = q·k − lse, dp = dO·v − rowsum(dO ∘ O).
+        __m512 s = _mm512_set1_ps(-l2[r]);
+        for (int c = 0; c < 4; c++) s = _mm512_fmadd_ps(_mm512_set1_ps(qs[r][c]), kc[c], s);
+        __m512 p = aptp_exp2_weights_16(s, live);
+        __m512 dp = _mm512_set1_ps(-dot[r]);
+        for (int c = 0; c < 4; c++) dp = _mm512_fmadd_ps(_mm512_set1_ps(gr[r][c]), vc[c], dp);
+        __m512 ds = _mm512_mul_ps(p, dp);
         for (int c = 0; c < 4; c++) {
           dvAcc[c] = _mm512_fmadd_ps(p, _mm512_set1_ps(gr[r][c]), dvAcc[c]);
           dkAcc[c] = _mm512_fmadd_ps(ds, _mm512_set1_ps(qk[r][c]), dkAcc[c]);
@@ -86,4 +88,5 @@ TARGET void aptp_small_head_attention_backward_avx512(
     for (long c = 0; c < d; c++) gk[j * d + c] = dkt[c * ldk + j];
     for (long c = 0; c < dv; c++) gv[j * dv + c] = dvt[c * ldk + j];
   }
+  _mm_setcsr(mode);
 }

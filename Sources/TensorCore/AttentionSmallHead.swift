@@ -2,6 +2,10 @@
 
 import CKernels
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 extension AttentionPlan {
   /// Whether the register-tiled kernel handles this shape. At these head sizes sgemm spends most
   /// of its time packing operands and the score passes dominate, so a fused kernel wins.
@@ -142,8 +146,10 @@ extension Tensor {
     let chunks = (p.lq + rowsPerTask - 1) / rowsPerTask
     let tasks = p.heads * chunks
     let wide = VectorDispatch.useAVX512
-    // Without a mask the AVX-512 score pass also finds each row's maximum.
+    // Without a mask the AVX-512 score pass also finds each row's maximum, and rows whose maximum
+    // is bounded by the key ranges run in one sweep (`fusedSmallHeadTile`).
     let maxScores = wide && p.mask == nil && !p.causal
+    let oneSweep = maxScores && dotValues
     Parallel.perWorker(tasks) { worker, workers in
       let kt = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, p.d) * ldk)
       // V packed per head: [lk, dvPad] rows for the broadcast form, Vᵀ [dv, ldk] for the dot form.
@@ -151,7 +157,9 @@ extension Tensor {
       let s = UnsafeMutablePointer<Float>.allocate(capacity: 4 * ldk)
       let qs = UnsafeMutablePointer<Float>.allocate(capacity: 64)
       let tile = UnsafeMutablePointer<Float>.allocate(capacity: 4 * dvPad)
+      let keyRange = UnsafeMutablePointer<Float>.allocate(capacity: 32)
       defer {
+        keyRange.deallocate()
         kt.deallocate()
         vp.deallocate()
         s.deallocate()
@@ -160,11 +168,16 @@ extension Tensor {
       }
       vp.update(repeating: 0, count: Swift.max(Swift.max(1, p.lk) * dvPad, p.dv * ldk))
       var currentHead = -1
-      var t = worker
-      while t < tasks {
+      // Each worker takes a contiguous run of tasks, so it packs each head once; causal rows
+      // (whose cost grows with the row) alternate between workers instead, to stay balanced.
+      let contiguous = !p.causal
+      var t = contiguous ? worker * tasks / workers : worker
+      let end = contiguous ? (worker + 1) * tasks / workers : tasks
+      while t < end {
         let h = t / chunks, chunk0 = (t % chunks) * rowsPerTask
         if h != currentHead {
           packHead(p, l, h, k, v, kt: kt, ldk: ldk, vp: vp, dvPad: dvPad, transposeV: dotValues)
+          if oneSweep { aptp_key_ranges_avx512(kt, ldk, p.d, p.lk, keyRange) }
           currentHead = h
         }
         let chunkEnd = Swift.min(p.lq, chunk0 + rowsPerTask)
@@ -174,6 +187,14 @@ extension Tensor {
           for r in 0..<4 {
             let src = q + l.q.base(h) + (row0 + Swift.min(r, rows - 1)) * l.q.rowStride
             for c in 0..<p.d { qs[r * 16 + c] = src[c] * p.log2Scale }
+          }
+          if oneSweep
+            && fusedSmallHeadTile(
+              p, qs: qs, keyRange: keyRange, kt: kt, ldk: ldk, vt: vp, out: o + l.o.base(h) + row0 * l.o.rowStride,
+              ldo: l.o.rowStride, lse: lse.map { $0 + h * p.lq + row0 }, rows: rows)
+          {
+            row0 += rows
+            continue
           }
           let keys16 = (keys + 15) / 16 * 16
           var maxes = SIMD4<Float>()
@@ -230,9 +251,47 @@ extension Tensor {
           }
           row0 += rows
         }
-        t += workers
+        t += contiguous ? 1 : workers
       }
     }
+  }
+
+  /// One tile of up to 4 query rows (qs prescaled to base 2) by the one-sweep AVX-512 kernel: each
+  /// row's largest score is bounded by Σ_c max(q_c · min_c, q_c · max_c) over the key ranges, and
+  /// the bound replaces the exact maximum as the softmax shift. Returns false — nothing usable
+  /// written — when a bound is not finite or so loose that a row's sum fell below 2^-60 (its
+  /// weights could underflow); the caller then runs the exact passes.
+  @inline(__always)
+  static func fusedSmallHeadTile(
+    _ p: AttentionPlan, qs: UnsafePointer<Float>, keyRange: UnsafePointer<Float>, kt: UnsafePointer<Float>, ldk: Int,
+    vt: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, ldo: Int, lse: UnsafeMutablePointer<Float>?, rows: Int
+  ) -> Bool {
+    var shift = SIMD4<Float>()
+    for r in 0..<4 {
+      var bound: Float = 0
+      for c in 0..<p.d {
+        let x = qs[r * 16 + c]
+        bound += Swift.max(x * keyRange[c], x * keyRange[16 + c])
+      }
+      guard bound.isFinite else { return false }
+      shift[r] = -bound
+    }
+    var sums = SIMD4<Float>(repeating: 1)
+    withUnsafePointer(to: shift) { sp in
+      withUnsafeMutablePointer(to: &sums) { sumsPointer in
+        sp.withMemoryRebound(to: Float.self, capacity: 4) { shiftFloats in
+          sumsPointer.withMemoryRebound(to: Float.self, capacity: 4) { sumFloats in
+            aptp_small_head_fused_avx512(
+              qs, shiftFloats, kt, ldk, p.d, vt, ldk, p.dv, p.lk, out, ldo, sumFloats, rows)
+          }
+        }
+      }
+    }
+    for r in 0..<rows where !(sums[r] >= 0x1p-60 && sums[r].isFinite) { return false }
+    if let lse {
+      for r in 0..<rows { lse[r] = (log2f(sums[r]) - shift[r]) * ln2 }
+    }
+    return true
   }
 
   /// Packs head h's Kᵀ into kt [d, ldk] (zero beyond the keys) and V into vp: [lk, dvPad] rows,

@@ -21,7 +21,7 @@ let unetCases = [
 ]
 
 /// Seconds per call (median) of one case.
-func runUNetCase(_ c: UNetCase) throws -> Double {
+func runUNetCase(_ c: UNetCase, runs: Int = 3) throws -> Double {
   let config = try loadConfig(UNet2DConditionConfig.self, from: c.configPath)
   let g = Generator(seed: 0)
   let unet = try UNet2DConditionModel(config, generator: g)
@@ -32,12 +32,12 @@ func runUNetCase(_ c: UNetCase) throws -> Double {
   let timesteps = (0..<c.batch).map { Float(($0 * 97) % 1000) }
   if !c.train {
     unet.eval()
-    return try measure(minRuns: 3, minSeconds: 0) {
+    return try measure(minRuns: runs, minSeconds: 0) {
       _ = try GradMode.noGrad { try unet.forward(x, timesteps: timesteps, context: context) }
     }
   }
   let opt = Adam.adamW(groups: [ParamGroup(params: unet.parameters(), lr: 1e-4, weightDecay: 0.01)])
-  return try measure(minRuns: 3, minSeconds: 0) {
+  return try measure(minRuns: runs, minSeconds: 0) {
     opt.zeroGrad()
     let loss = try (unet.forward(x, timesteps: timesteps, context: context).sample - target).pow(2).mean()
     try loss.backward()
@@ -46,13 +46,14 @@ func runUNetCase(_ c: UNetCase) throws -> Double {
 }
 
 /// Runs every case, the diffusers peer, and the SD 2.1 memory check.
-func unetBench(peer withPeer: Bool, only filter: String? = nil) throws {
+/// `runs` timed calls per case (more for `perf record`).
+func unetBench(peer withPeer: Bool, only filter: String? = nil, runs: Int = 3) throws {
   print("UNet (random weights, \(Parallel.threads) threads):")
   let peer = withPeer ? runUNetPeer() : [:]
   if withPeer && peer.isEmpty { print("(diffusers peer unavailable: pip install torch diffusers to compare)") }
   print(pad("case", 26) + pad("ms", 12) + pad("diffusers ms", 14) + "ratio")
   for c in unetCases where filter.map({ c.name.contains($0) }) ?? true {
-    let s = try runUNetCase(c)
+    let s = try runUNetCase(c, runs: runs)
     let p = peer[c.name]
     print(pad(c.name, 26) + pad(fmt(s * 1000, 1), 12) + pad(p.map { fmt($0 * 1000, 1) } ?? "-", 14) + (p.map { fmt(s / $0) } ?? "-"))
   }

@@ -31,7 +31,8 @@ let skipPeer = args.contains("--no-peer")
 do {
   if args.contains("unet") {
     let filter = args.first { $0.hasPrefix("--case=") }.map { String($0.dropFirst("--case=".count)) }
-    try unetBench(peer: !skipPeer, only: filter)
+    let runs = args.first { $0.hasPrefix("--runs=") }.flatMap { Int($0.dropFirst("--runs=".count)) } ?? 3
+    try unetBench(peer: !skipPeer, only: filter, runs: runs)
     exit(0)
   }
   if args.contains("expert") {

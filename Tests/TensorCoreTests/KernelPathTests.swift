@@ -94,6 +94,31 @@ final class AttentionKernelPathTests: XCTestCase {
     }
   }
 
+  func testLooseScoreBoundFallsBackToTheExactMaximum() throws {
+    // The one-sweep kernel shifts scores by an upper bound built from each key channel's range.
+    // Keys (80, -80) and (-80, 80) put that bound 160 · scale · log2(e) ≈ 163 above every real
+    // score, past the float range, so every weight would be 0: the rows must be redone with the
+    // exact maximum.
+    for (d, dv) in [(2, 4), (2, 8)] {
+      let lk = 37
+      let k = Tensor(shape: [1, lk, d]), q = Tensor(shape: [1, 6, d]), v = Tensor.randn([1, lk, dv], generator: Generator(seed: 370))
+      for j in 0..<lk {
+        let sign: Float = j % 2 == 0 ? 1 : -1
+        k.data[j * d] = sign * 80 - Float(j) * 0.01
+        k.data[j * d + 1] = -sign * 80
+      }
+      for r in 0..<6 { (q.data[r * d], q.data[r * d + 1]) = (1, 1 + Float(r) * 0.001) }
+      for t in [q, k, v] { t.requiresGrad = true }
+      let scale = 1 / Float(d).squareRoot()
+      let out = try Tensor.scaledDotProductAttention(q, k, v, scale: scale)
+      let expected = try reference(q.detach(), k.detach(), v.detach(), mask: nil, causal: false, scale: scale)
+      XCTAssertFalse(out.toArray().contains { !$0.isFinite }, "d=\(d) dv=\(dv): finite")
+      assertClose(out, expected, rtol: 1e-4, atol: 2e-5, "d=\(d) dv=\(dv) loose bound")
+      try out.backward(Tensor.ones(out.shape))
+      XCTAssertFalse(try XCTUnwrap(q.grad).toArray().contains { !$0.isFinite }, "d=\(d) dv=\(dv): finite dq")
+    }
+  }
+
   func testBlockedPathInSeveralBlocks() throws {
     // Score blocks hold 262144 floats: Lk = 4096 gives 64-row blocks, so Lq = 130 runs as blocks
     // of 64, 64 and 2 rows (and with causal, each block sees a different number of keys).

@@ -2,7 +2,7 @@
 // function for a CPU feature; C can, with a target attribute). Callers check aptp_has_avx512 first.
 #pragma once
 
-/// 1 when this CPU (and its OS) runs the AVX-512F kernels below, else 0.
+/// 1 when this CPU (and its OS) runs the AVX-512F and AVX-512DQ kernels below, else 0.
 int aptp_has_avx512(void);
 
 /// row[i] = 2^(row[i] - max) for i < n, with the polynomial of TensorCore's `fastExp2` (the same
@@ -24,6 +24,21 @@ void aptp_small_head_scores_avx512(
 void aptp_small_head_values_dot_avx512(
     const float *s, long lds, const float *vt, long ldv, long c0, long channels, long keys8, float *out, long ldo,
     const float *scale, long rows);
+
+/// Attention forward of up to 4 query rows in one sweep over keys 0 ..< visible, for d <= 16 and
+/// dv <= 8: e = 2^(shift[r] + Σ_c qs[r * 16 + c] · kt[c * ldk + j]), sums[r] = Σ_j e and
+/// out[r * ldo + c] = Σ_j e · vt[c * ldv + j] / sums[r] for r < rows, c < dv. `shift[r]` must be
+/// at least minus the row's largest base-2 score (an upper bound of the scores found beforehand),
+/// so no exponent overflows; a sum far below 1 means the bound was loose and the caller redoes the
+/// rows with the exact maximum. kt and vt hold 16-key blocks up to `visible` rounded up (the
+/// padding's weights are set to 0). AVX-512F only.
+void aptp_small_head_fused_avx512(
+    const float *qs, const float *shift, const float *kt, long ldk, long d, const float *vt, long ldv, long dv,
+    long visible, float *out, long ldo, float *sums, long rows);
+
+/// Each key channel's range over keys 0 ..< keys (keys >= 1): range[c] = the smallest and
+/// range[16 + c] = the largest of kt[c * ldk + j], for c < d <= 16. AVX-512F only.
+void aptp_key_ranges_avx512(const float *kt, long ldk, long d, long keys, float *range);
 
 /// The largest of row[0 ..< n], compared as `rowMax` does (by the float's ordered integer key, so a
 /// NaN wins); -inf when n is 0. AVX-512F only.
