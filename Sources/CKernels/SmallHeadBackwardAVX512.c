@@ -8,22 +8,23 @@
 
 #define TARGET __attribute__((target("avx512f,avx512dq")))
 
-/// Copies the first `width` columns of rows [n, ld] into columns-major planes dst[c * ldk + j],
-/// zero from n up to ldk and for the planes width ..< 4.
-static void transpose_into(const float *src, long n, long width, float *dst, long ldk) {
+/// Copies the first `width` columns of n rows (`stride` floats apart) into column-major planes
+/// dst[c * ldk + j], zero from n up to ldk and for the planes width ..< 4.
+static void transpose_into(const float *src, long stride, long n, long width, float *dst, long ldk) {
   for (long c = 0; c < 4; c++) {
     float *plane = dst + c * ldk;
-    for (long j = 0; j < ldk; j++) plane[j] = (c < width && j < n) ? src[j * width + c] : 0.0f;
+    for (long j = 0; j < ldk; j++) plane[j] = (c < width && j < n) ? src[j * stride + c] : 0.0f;
   }
 }
 
 TARGET void aptp_small_head_attention_backward_avx512(
     const float *q, const float *k, const float *v, const float *o, const float *g, const float *lse, float *gq,
-    float *gk, float *gv, long lq, long lk, long d, long dv, float scale, float log2Scale, float *scratch, long ldk) {
+    float *gk, float *gv, AptpRowStrides rs, long lq, long lk, long d, long dv, float scale, float log2Scale,
+    float *scratch, long ldk) {
   unsigned int mode = aptp_enter_flush_to_zero();
   float *kt = scratch, *vt = scratch + 4 * ldk, *dkt = scratch + 8 * ldk, *dvt = scratch + 12 * ldk;
-  transpose_into(k, lk, d, kt, ldk);
-  transpose_into(v, lk, dv, vt, ldk);
+  transpose_into(k, rs.k, lk, d, kt, ldk);
+  transpose_into(v, rs.v, lk, dv, vt, ldk);
   for (long i = 0; i < 8 * ldk; i++) dkt[i] = 0.0f;
   const float log2e = 1.44269504f;
   for (long row0 = 0; row0 < lq; row0 += 4) {
@@ -34,7 +35,7 @@ TARGET void aptp_small_head_attention_backward_avx512(
     for (long r = 0; r < 4; r++) {
       l2[r] = __builtin_inff();
       if (r >= rows) continue;
-      const float *qrow = q + (row0 + r) * d, *grow = g + (row0 + r) * dv, *orow = o + (row0 + r) * dv;
+      const float *qrow = q + (row0 + r) * rs.q, *grow = g + (row0 + r) * rs.g, *orow = o + (row0 + r) * rs.o;
       float l = lse[row0 + r];
       if (l == -__builtin_inff()) continue;
       l2[r] = l * log2e;
@@ -82,11 +83,11 @@ TARGET void aptp_small_head_attention_backward_avx512(
       }
     }
     for (long r = 0; r < rows; r++)
-      for (long c = 0; c < d; c++) gq[(row0 + r) * d + c] = _mm512_reduce_add_ps(dq[r][c]) * scale;
+      for (long c = 0; c < d; c++) gq[(row0 + r) * rs.gq + c] = _mm512_reduce_add_ps(dq[r][c]) * scale;
   }
   for (long j = 0; j < lk; j++) {
-    for (long c = 0; c < d; c++) gk[j * d + c] = dkt[c * ldk + j];
-    for (long c = 0; c < dv; c++) gv[j * dv + c] = dvt[c * ldk + j];
+    for (long c = 0; c < d; c++) gk[j * rs.gk + c] = dkt[c * ldk + j];
+    for (long c = 0; c < dv; c++) gv[j * rs.gv + c] = dvt[c * ldk + j];
   }
   _mm_setcsr(mode);
 }

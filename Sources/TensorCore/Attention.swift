@@ -85,6 +85,17 @@ struct HeadLayouts {
   }
 }
 
+/// The layouts of one attention backward: the forward's q, k, v and output, and the gradients —
+/// gq, gk, gv (written) in the q, k, v slots and dO (read) in the output slot.
+struct BackwardLayouts {
+  let inputs: HeadLayouts, grads: HeadLayouts
+
+  init(inputs: HeadLayouts, grads: HeadLayouts) { (self.inputs, self.grads) = (inputs, grads) }
+
+  /// Contiguous [heads, L, d] buffers for everything.
+  init(contiguous p: AttentionPlan) { inputs = HeadLayouts(contiguous: p); grads = inputs }
+}
+
 extension Tensor {
   /// softmax(q kᵀ · scale + mask) v over the last two dimensions; q [..., Lq, d], k [..., Lk, d],
   /// v [..., Lk, dv]. `causal` lets query i see keys 0...i. Scores are computed in blocks of query

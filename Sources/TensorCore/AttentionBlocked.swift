@@ -57,13 +57,16 @@ extension Tensor {
     _ p: AttentionPlan, _ q: UnsafeMutablePointer<Float>, _ k: UnsafeMutablePointer<Float>,
     _ v: UnsafeMutablePointer<Float>, _ o: UnsafeMutablePointer<Float>, _ lse: UnsafeMutablePointer<Float>,
     _ g: UnsafeMutablePointer<Float>, _ gq: UnsafeMutablePointer<Float>, _ gk: UnsafeMutablePointer<Float>,
-    _ gv: UnsafeMutablePointer<Float>
+    _ gv: UnsafeMutablePointer<Float>, layout: BackwardLayouts? = nil
   ) {
     let wide = VectorDispatch.useAVX512
+    let l = layout ?? BackwardLayouts(contiguous: p)
     if wide && p.d <= 4 && p.dv <= 4 && p.mask == nil && !p.causal {
-      attentionBackwardSmallHead(p, q, k, v, o, lse, g, gq, gk, gv)
+      attentionBackwardSmallHead(p, q, k, v, o, lse, g, gq, gk, gv, layout: l)
       return
     }
+    let (fq, fk, fv, fo) = (l.inputs.q, l.inputs.k, l.inputs.v, l.inputs.o)
+    let (dq, dk, dv, dout) = (l.grads.q, l.grads.k, l.grads.v, l.grads.o)
     let blockRows = p.blockRows
     Parallel.perWorker(p.heads) { worker, workers in
       let probs = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, blockRows * p.lk))
@@ -74,18 +77,13 @@ extension Tensor {
       }
       var h = worker
       while h < p.heads {
-        let kOp = MatrixOperand(rowMajor: k + h * p.lk * p.d, cols: p.d)
-        var kT = kOp
-        kT.transposed = true
-        var vT = MatrixOperand(rowMajor: v + h * p.lk * p.dv, cols: p.dv)
-        vT.transposed = true
+        let kOp = fk.operand(k, head: h, row: 0), kT = fk.operand(k, head: h, row: 0, transposed: true)
+        let vT = fv.operand(v, head: h, row: 0, transposed: true)
         var row0 = 0
         while row0 < p.lq {
           let rows = Swift.min(blockRows, p.lq - row0), keys = p.visibleKeys(row0: row0, rows: rows)
           let ld = Swift.max(keys, 1)
-          let qOp = MatrixOperand(rowMajor: q + (h * p.lq + row0) * p.d, cols: p.d)
-          let gOff = (h * p.lq + row0) * p.dv
-          let gOp = MatrixOperand(rowMajor: g + gOff, cols: p.dv)
+          let qOp = fq.operand(q, head: h, row: row0), gOp = dout.operand(g, head: h, row: row0)
           Gemm.serial(qOp, kT, probs, ldc: ld, m: rows, n: keys, k: p.d, alpha: p.log2Scale)
           p.applyMask(probs, ld: keys, keys: keys, head: h, row0: row0, rows: rows)
           for r in 0..<rows {
@@ -99,22 +97,23 @@ extension Tensor {
           }
           var pT = MatrixOperand(rowMajor: probs, cols: keys)
           pT.transposed = true
-          Gemm.serial(pT, gOp, gv + h * p.lk * p.dv, ldc: Swift.max(p.dv, 1), m: keys, n: p.dv, k: rows, beta: 1)
+          Gemm.serial(pT, gOp, gv + dv.base(h), ldc: dv.rowStride, m: keys, n: p.dv, k: rows, beta: 1)
           Gemm.serial(gOp, vT, dprobs, ldc: ld, m: rows, n: keys, k: p.dv)
           for r in 0..<rows {
             var dot: Float = 0
-            let gr = g + gOff + r * p.dv, orow = o + gOff + r * p.dv
+            let gr = g + dout.base(h) + (row0 + r) * dout.rowStride
+            let orow = o + fo.base(h) + (row0 + r) * fo.rowStride
             for c in 0..<p.dv { dot = dot.addingProduct(gr[c], orow[c]) }
             let pr = probs + r * keys, dr = dprobs + r * keys
             for j in 0..<keys { dr[j] = pr[j] * (dr[j] - dot) }
           }
           Gemm.serial(
-            MatrixOperand(rowMajor: dprobs, cols: keys), kOp, gq + (h * p.lq + row0) * p.d, ldc: Swift.max(p.d, 1),
-            m: rows, n: p.d, k: keys, alpha: p.scale)
+            MatrixOperand(rowMajor: dprobs, cols: keys), kOp, gq + dq.base(h) + row0 * dq.rowStride,
+            ldc: dq.rowStride, m: rows, n: p.d, k: keys, alpha: p.scale)
           var dsT = MatrixOperand(rowMajor: dprobs, cols: keys)
           dsT.transposed = true
           Gemm.serial(
-            dsT, qOp, gk + h * p.lk * p.d, ldc: Swift.max(p.d, 1), m: keys, n: p.d, k: rows, alpha: p.scale, beta: 1)
+            dsT, qOp, gk + dk.base(h), ldc: dk.rowStride, m: keys, n: p.d, k: rows, alpha: p.scale, beta: 1)
           row0 += rows
         }
         h += workers
@@ -128,18 +127,23 @@ extension Tensor {
     _ p: AttentionPlan, _ q: UnsafeMutablePointer<Float>, _ k: UnsafeMutablePointer<Float>,
     _ v: UnsafeMutablePointer<Float>, _ o: UnsafeMutablePointer<Float>, _ lse: UnsafeMutablePointer<Float>,
     _ g: UnsafeMutablePointer<Float>, _ gq: UnsafeMutablePointer<Float>, _ gk: UnsafeMutablePointer<Float>,
-    _ gv: UnsafeMutablePointer<Float>
+    _ gv: UnsafeMutablePointer<Float>, layout l: BackwardLayouts
   ) {
     let ldk = Swift.max(16, (p.lk + 15) / 16 * 16)
+    let (fq, fk, fv, fo) = (l.inputs.q, l.inputs.k, l.inputs.v, l.inputs.o)
+    let (dq, dk, dv, dout) = (l.grads.q, l.grads.k, l.grads.v, l.grads.o)
+    let strides = AptpRowStrides(
+      q: fq.rowStride, k: fk.rowStride, v: fv.rowStride, o: fo.rowStride, g: dout.rowStride, gq: dq.rowStride,
+      gk: dk.rowStride, gv: dv.rowStride)
     Parallel.perWorker(p.heads) { worker, workers in
       let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 16 * ldk)
       defer { scratch.deallocate() }
       var h = worker
       while h < p.heads {
         aptp_small_head_attention_backward_avx512(
-          q + h * p.lq * p.d, k + h * p.lk * p.d, v + h * p.lk * p.dv, o + h * p.lq * p.dv, g + h * p.lq * p.dv,
-          lse + h * p.lq, gq + h * p.lq * p.d, gk + h * p.lk * p.d, gv + h * p.lk * p.dv, p.lq, p.lk, p.d, p.dv,
-          p.scale, p.log2Scale, scratch, ldk)
+          q + fq.base(h), k + fk.base(h), v + fv.base(h), o + fo.base(h), g + dout.base(h), lse + h * p.lq,
+          gq + dq.base(h), gk + dk.base(h), gv + dv.base(h), strides, p.lq, p.lk, p.d, p.dv, p.scale, p.log2Scale,
+          scratch, ldk)
         h += workers
       }
     }

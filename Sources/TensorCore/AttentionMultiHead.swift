@@ -4,9 +4,9 @@ extension Tensor {
   /// Multi-head attention on projections q [B, Lq, H·d], k [B, Lk, H·d], v [B, Lk, H·dv]: head i
   /// is the i-th block of d columns. The result is [B, Lq, H·dv] (heads merged). `mask` is
   /// additive and broadcasts to [B, H, Lq, Lk]. The inputs may be row-strided views, such as the
-  /// slices of one fused qkv projection: when no gradient is recorded they are read in place and
-  /// the output is written merged, with no per-head copies; otherwise this is heads split +
-  /// `scaledDotProductAttention` + heads merged, with autograd.
+  /// slices of one fused qkv projection: when their last dimension is dense they are read in place,
+  /// the output is written merged and the gradients come back in the same [B, L, H·d] layout, with
+  /// no per-head copies; otherwise this is heads split + `scaledDotProductAttention` + heads merged.
   public static func multiHeadAttention(
     _ q: Tensor, _ k: Tensor, _ v: Tensor, heads: Int, mask: Tensor? = nil, causal: Bool = false, scale: Float? = nil
   ) throws -> Tensor {
@@ -20,17 +20,18 @@ extension Tensor {
     }
     let recording = GradMode.isEnabled && [q, k, v].contains { $0.requiresGrad }
     let rowStrided = [q, k, v].allSatisfy { $0.strides[2] == 1 || $0.shape[2] == 1 }
-    if recording || !rowStrided {
+    if !rowStrided {
       let split = { (t: Tensor) in try t.reshape([t.shape[0], t.shape[1], heads, t.shape[2] / heads]).permute([0, 2, 1, 3]) }
       let out = try scaledDotProductAttention(split(q), split(k), split(v), mask: mask, causal: causal, scale: scale)
       return try out.permute([0, 2, 1, 3]).contiguous().reshape([q.shape[0], q.shape[1], v.shape[2]])
     }
-    return try inPlaceMultiHead(q, k, v, heads: heads, mask: mask, causal: causal, scale: scale)
+    return try inPlaceMultiHead(q, k, v, heads: heads, mask: mask, causal: causal, scale: scale, recording: recording)
   }
 
-  /// The no-autograd path: the blocked kernel addresses each head inside the [B, L, H·d] rows.
+  /// The kernels address each head inside the [B, L, H·d] rows; with `recording`, the forward keeps
+  /// each row's log-sum-exp and the backward writes dQ, dK, dV in the [B, L, H·d] layout.
   private static func inPlaceMultiHead(
-    _ q: Tensor, _ k: Tensor, _ v: Tensor, heads: Int, mask: Tensor?, causal: Bool, scale: Float?
+    _ q: Tensor, _ k: Tensor, _ v: Tensor, heads: Int, mask: Tensor?, causal: Bool, scale: Float?, recording: Bool
   ) throws -> Tensor {
     let (b, lq, lk) = (q.shape[0], q.shape[1], k.shape[1])
     let d = q.shape[2] / heads, dv = v.shape[2] / heads
@@ -56,14 +57,27 @@ extension Tensor {
     let layout = HeadLayouts(
       q: rows(q, width: d), k: rows(k, width: d), v: rows(v, width: dv),
       o: HeadRows(headsPerBatch: heads, batchStride: lq * heads * dv, headStride: dv, rowStride: heads * dv))
-    // No log-sum-exp: nothing runs backward through this path.
-    withExtendedLifetime((q, k, v, expandedMask)) {
+    // The log-sum-exp only when a backward will need it.
+    let lse = recording ? Tensor(shape: [b * heads, lq], zeroed: false) : nil
+    withExtendedLifetime((q, k, v, expandedMask, lse)) {
       if plan.fitsSmallHeadKernel {
-        attentionForwardSmallHead(plan, q.data, k.data, v.data, out.data, nil, layout: layout)
+        attentionForwardSmallHead(plan, q.data, k.data, v.data, out.data, lse?.data, layout: layout)
       } else {
-        attentionForwardBlocked(plan, q.data, k.data, v.data, out.data, nil, layout: layout)
+        attentionForwardBlocked(plan, q.data, k.data, v.data, out.data, lse?.data, layout: layout)
       }
     }
-    return out
+    guard let lse else { return out }
+    let saved = out.detach()  // not `out`: the closure would keep its own output alive
+    return out.record("multi_head_attention", [q, k, v]) { g in
+      let gc = g.isContiguous ? g : g.contiguousCopy()
+      let gq = Tensor(shape: q.shape, zeroed: false), gk = Tensor(shape: k.shape), gv = Tensor(shape: v.shape)
+      let grads = HeadLayouts(q: rows(gq, width: d), k: rows(gk, width: d), v: rows(gv, width: dv), o: layout.o)
+      withExtendedLifetime((q, k, v, saved, lse, gc)) {
+        attentionBackward(
+          plan, q.data, k.data, v.data, saved.data, lse.data, gc.data, gq.data, gk.data, gv.data,
+          layout: BackwardLayouts(inputs: layout, grads: grads))
+      }
+      return [gq, gk, gv]
+    }
   }
 }

@@ -464,22 +464,47 @@ final class ConvKernelPathTests: XCTestCase {
 }
 
 final class MultiHeadAttentionPathTests: XCTestCase {
-  /// The in-place path (strided slices of one fused projection, no autograd) equals the autograd path.
-  func testInPlacePathOnFusedSlicesMatchesAutogradPath() throws {
+  /// The in-place path (strided slices of one fused projection) equals heads split +
+  /// `scaledDotProductAttention` + heads merged, forward and backward, with and without autograd.
+  func testInPlacePathOnFusedSlicesMatchesSplitHeads() throws {
     let g = Generator(seed: 11)
-    for (b, l, heads, d, causal) in [(2, 5, 3, 8, false), (3, 19, 4, 32, true), (1, 1, 2, 4, false), (2, 37, 2, 12, true), (1, 70, 5, 2, false), (2, 9, 1, 16, true)] {
+    let shapes = [
+      (2, 5, 3, 8, false, true), (3, 19, 4, 32, true, true), (1, 1, 2, 4, false, true), (2, 37, 2, 12, true, false),
+      (1, 70, 5, 2, false, true), (2, 9, 1, 16, true, true),
+      // d <= 4 without a mask: the one-sweep forward and the AVX-512 backward on strided rows.
+      (2, 37, 4, 4, false, false), (1, 70, 5, 2, false, false), (2, 33, 2, 3, false, false), (2, 40, 2, 8, false, false),
+    ]
+    for (b, l, heads, d, causal, masked) in shapes {
+      let name = "b \(b) l \(l) heads \(heads) d \(d) causal \(causal) masked \(masked)"
       let width = heads * d
       let fused = Tensor.randn([b, l, 3 * width], generator: g)
-      let q = try fused.narrow(2, start: 0, length: width), k = try fused.narrow(2, start: width, length: width)
-      let v = try fused.narrow(2, start: 2 * width, length: width)
-      let keep = Tensor(shape: [b, 1, 1, l])
-      for i in 0..<b { for j in 0..<l where j > 0 && (i + j) % 4 == 0 { keep.data[i * l + j] = -.infinity } }
-      let fast = try GradMode.noGrad { try Tensor.multiHeadAttention(q, k, v, heads: heads, mask: keep, causal: causal) }
-      q.requiresGrad = true  // forces the split + scaledDotProductAttention + merge path
-      let slow = try Tensor.multiHeadAttention(q, k, v, heads: heads, mask: keep, causal: causal)
-      XCTAssertEqual(fast.shape, [b, l, width])
-      let diff = zip(fast.toArray(), slow.toArray()).map { abs($0 - $1) }.max() ?? 0
-      XCTAssertLessThan(diff, 1e-5, "b \(b) l \(l) heads \(heads) d \(d) causal \(causal)")
+      let reference = fused.contiguousCopy()
+      fused.requiresGrad = true
+      reference.requiresGrad = true
+      var mask: Tensor? = nil
+      if masked {
+        let keep = Tensor(shape: [b, 1, 1, l])
+        for i in 0..<b { for j in 0..<l where j > 0 && (i + j) % 4 == 0 { keep.data[i * l + j] = -.infinity } }
+        mask = keep
+      }
+      let slices = { (t: Tensor) in try (0..<3).map { try t.narrow(2, start: $0 * width, length: width) } }
+      let parts = try slices(fused)
+      let out = try Tensor.multiHeadAttention(parts[0], parts[1], parts[2], heads: heads, mask: mask, causal: causal)
+      let inference = try GradMode.noGrad {
+        try Tensor.multiHeadAttention(parts[0], parts[1], parts[2], heads: heads, mask: mask, causal: causal)
+      }
+      let split = { (t: Tensor) in try t.reshape([b, l, heads, d]).permute([0, 2, 1, 3]) }
+      let refParts = try slices(reference)
+      let expected = try Tensor.scaledDotProductAttention(
+        split(refParts[0]), split(refParts[1]), split(refParts[2]), mask: mask, causal: causal
+      ).permute([0, 2, 1, 3]).contiguous().reshape([b, l, width])
+      XCTAssertEqual(out.shape, [b, l, width])
+      assertClose(out, expected, rtol: 1e-5, atol: 1e-5, "\(name) forward")
+      assertClose(inference, out, rtol: 1e-6, atol: 1e-6, "\(name) inference")
+      let seed = Tensor.randn(out.shape, generator: g)
+      try out.backward(seed)
+      try expected.backward(seed)
+      assertClose(try XCTUnwrap(fused.grad), try XCTUnwrap(reference.grad), rtol: 1e-3, atol: 5e-5, "\(name) grad")
     }
   }
 

@@ -44,12 +44,18 @@ void aptp_key_ranges_avx512(const float *kt, long ldk, long d, long keys, float 
 /// NaN wins); -inf when n is 0. AVX-512F only.
 float aptp_row_max_avx512(const float *row, long n);
 
+/// Row strides (in floats) of the operands of `aptp_small_head_attention_backward_avx512`.
+typedef struct {
+  long q, k, v, o, g, gq, gk, gv;
+} AptpRowStrides;
+
 /// Attention backward for one head with d <= 4 and dv <= 4, no mask, in one sweep per tile of 4
 /// query rows (no score matrix in memory): P = 2^(q·k · log2Scale − lse · log2(e)), dV = Pᵀ dO,
-/// dS = P ∘ (dO Vᵀ − rowsum(dO ∘ O)), dQ = scale · dS K, dK = scale · dSᵀ Q. q [lq, d], k [lk, d],
-/// v [lk, dv], o and g [lq, dv], lse [lq] (natural log-sum-exp of each row, -inf for a row that saw
-/// no key); writes gq [lq, d], gk [lk, d], gv [lk, dv]. `scratch` holds 16 · ldk floats with
-/// ldk >= lk a multiple of 16. AVX-512F only.
+/// dS = P ∘ (dO Vᵀ − rowsum(dO ∘ O)), dQ = scale · dS K, dK = scale · dSᵀ Q. Rows of q [lq, d],
+/// k [lk, d], v [lk, dv], o and g [lq, dv] and of the results gq [lq, d], gk [lk, d], gv [lk, dv]
+/// are `rs` floats apart; lse [lq] holds the natural log-sum-exp of each row (-inf for a row that
+/// saw no key). `scratch` holds 16 · ldk floats with ldk >= lk a multiple of 16. AVX-512F only.
 void aptp_small_head_attention_backward_avx512(
     const float *q, const float *k, const float *v, const float *o, const float *g, const float *lse, float *gq,
-    float *gk, float *gv, long lq, long lk, long d, long dv, float scale, float log2Scale, float *scratch, long ldk);
+    float *gk, float *gv, AptpRowStrides rs, long lq, long lk, long d, long dv, float scale, float log2Scale,
+    float *scratch, long ldk);
