@@ -89,11 +89,9 @@ public final class GEGLUFeedForward: Module {
 
   /// The GEGLU output before `net.2`: value · gelu(gate), both halves gated group-wise.
   public func activations(_ x: Tensor, gate: Tensor?) throws -> Tensor {
-    var halves = try proj(x).chunk(2, axis: -1)
-    if let gate {
-      let mask = try GateOps.expand(gate, channels: inner, batch: x.shape[0]).unsqueeze(1)
-      halves = try halves.map { try $0 * mask }
-    }
+    guard let gate else { return try proj(x).geglu() }
+    let mask = try GateOps.expand(gate, channels: inner, batch: x.shape[0]).unsqueeze(1)
+    let halves = try proj(x).chunk(2, axis: -1).map { try $0 * mask }
     return try halves[0] * halves[1].gelu()
   }
 }

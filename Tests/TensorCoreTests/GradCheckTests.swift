@@ -112,6 +112,24 @@ final class GradCheckUnaryTests: XCTestCase {
   func testQuickGelu() throws { try gradCheck([Inputs(seed: 14).normal(shape)], "quickGelu") { try $0[0].quickGelu() } }
   func testGeluExact() throws { try gradCheck([Inputs(seed: 15).normal(shape)], "gelu") { try $0[0].gelu() } }
   func testGeluTanh() throws { try gradCheck([Inputs(seed: 16).normal(shape)], "gelu tanh") { try $0[0].gelu(.tanh) } }
+  func testGeglu() throws { try gradCheck([Inputs(seed: 40).normal([3, 6])], "geglu") { try $0[0].geglu() } }
+
+  func testGegluEqualsChunkedGelu() throws {
+    // The fused op must give the chunked form's values and gradients exactly (same float ops).
+    let x = Tensor.randn([2, 3, 10], generator: Generator(seed: 41))
+    let fused = x.contiguousCopy(), chunked = x.contiguousCopy()
+    fused.requiresGrad = true
+    chunked.requiresGrad = true
+    let halves = try chunked.chunk(2, axis: -1)
+    let expected = try halves[0] * halves[1].gelu(), out = try fused.geglu()
+    XCTAssertEqual(out.shape, [2, 3, 5])
+    XCTAssertEqual(out.toArray(), expected.toArray())
+    let seed = Tensor.randn(out.shape, generator: Generator(seed: 42))
+    try out.backward(seed)
+    try expected.backward(seed)
+    XCTAssertEqual(try XCTUnwrap(fused.grad).toArray(), try XCTUnwrap(chunked.grad).toArray())
+    XCTAssertThrowsError(try Tensor(shape: [2, 3]).geglu()) { XCTAssertTrue("\($0)".contains("geglu"), "\($0)") }
+  }
 
   func testClampBothSides() throws {
     try gradCheck([Inputs(seed: 17).avoiding([-0.5, 0.5], shape)], "clamp") { try $0[0].clamp(min: -0.5, max: 0.5) }
