@@ -54,7 +54,8 @@ typedef struct {
 /// dS = P ∘ (dO Vᵀ − rowsum(dO ∘ O)), dQ = scale · dS K, dK = scale · dSᵀ Q. Rows of q [lq, d],
 /// k [lk, d], v [lk, dv], o and g [lq, dv] and of the results gq [lq, d], gk [lk, d], gv [lk, dv]
 /// are `rs` floats apart; lse [lq] holds the natural log-sum-exp of each row (-inf for a row that
-/// saw no key). `scratch` holds 16 · ldk floats with ldk >= lk a multiple of 16. AVX-512F only.
+/// saw no key). `scratch` holds 16 · ldk + 64 floats with ldk >= lk a multiple of 16. AVX-512F
+/// and AVX-512DQ.
 void aptp_small_head_attention_backward_avx512(
     const float *q, const float *k, const float *v, const float *o, const float *g, const float *lse, float *gq,
     float *gk, float *gv, AptpRowStrides rs, long lq, long lk, long d, long dv, float scale, float log2Scale,
