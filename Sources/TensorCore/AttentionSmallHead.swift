@@ -158,8 +158,10 @@ extension Tensor {
       let qs = UnsafeMutablePointer<Float>.allocate(capacity: 64)
       let tile = UnsafeMutablePointer<Float>.allocate(capacity: 4 * dvPad)
       let keyRange = UnsafeMutablePointer<Float>.allocate(capacity: 32)
+      let sweep = UnsafeMutablePointer<Float>.allocate(capacity: 8)
       defer {
         keyRange.deallocate()
+        sweep.deallocate()
         kt.deallocate()
         vp.deallocate()
         s.deallocate()
@@ -191,7 +193,7 @@ extension Tensor {
           if oneSweep
             && fusedSmallHeadTile(
               p, qs: qs, keyRange: keyRange, kt: kt, ldk: ldk, vt: vp, out: o + l.o.base(h) + row0 * l.o.rowStride,
-              ldo: l.o.rowStride, lse: lse.map { $0 + h * p.lq + row0 }, rows: rows)
+              ldo: l.o.rowStride, lse: lse.map { $0 + h * p.lq + row0 }, rows: rows, scratch: sweep)
           {
             row0 += rows
             continue
@@ -260,13 +262,15 @@ extension Tensor {
   /// row's largest score is bounded by Σ_c max(q_c · min_c, q_c · max_c) over the key ranges, and
   /// the bound replaces the exact maximum as the softmax shift. Returns false — nothing usable
   /// written — when a bound is not finite or so loose that a row's sum fell below 2^-60 (its
-  /// weights could underflow); the caller then runs the exact passes.
+  /// weights could underflow); the caller then runs the exact passes. `scratch` holds 8 floats
+  /// (the rows' shifts and sums).
   @inline(__always)
   static func fusedSmallHeadTile(
     _ p: AttentionPlan, qs: UnsafePointer<Float>, keyRange: UnsafePointer<Float>, kt: UnsafePointer<Float>, ldk: Int,
-    vt: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, ldo: Int, lse: UnsafeMutablePointer<Float>?, rows: Int
+    vt: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, ldo: Int, lse: UnsafeMutablePointer<Float>?, rows: Int,
+    scratch: UnsafeMutablePointer<Float>
   ) -> Bool {
-    var shift = SIMD4<Float>()
+    let shift = scratch, sums = scratch + 4
     for r in 0..<4 {
       var bound: Float = 0
       for c in 0..<p.d {
@@ -275,18 +279,9 @@ extension Tensor {
       }
       guard bound.isFinite else { return false }
       shift[r] = -bound
+      sums[r] = 1
     }
-    var sums = SIMD4<Float>(repeating: 1)
-    withUnsafePointer(to: shift) { sp in
-      withUnsafeMutablePointer(to: &sums) { sumsPointer in
-        sp.withMemoryRebound(to: Float.self, capacity: 4) { shiftFloats in
-          sumsPointer.withMemoryRebound(to: Float.self, capacity: 4) { sumFloats in
-            aptp_small_head_fused_avx512(
-              qs, shiftFloats, kt, ldk, p.d, vt, ldk, p.dv, p.lk, out, ldo, sumFloats, rows)
-          }
-        }
-      }
-    }
+    aptp_small_head_fused_avx512(qs, shift, kt, ldk, p.d, vt, ldk, p.dv, p.lk, out, ldo, sums, rows)
     for r in 0..<rows where !(sums[r] >= 0x1p-60 && sums[r].isFinite) { return false }
     if let lse {
       for r in 0..<rows { lse[r] = (log2f(sums[r]) - shift[r]) * ln2 }
