@@ -91,6 +91,15 @@ struct GeluGrad: ElementZip3 {
     return g * (cdf + x * fastExp(-0.5 * x * x) * invSqrt2Pi)
   }
 }
+/// gelu(x) and the factor GeluGrad multiplies g by (Φ(x) + x·φ(x)), sharing one erfc: the same
+/// float operations as `GeluOp` and `GeluGrad`, so the values are identical.
+@inline(__always) func geluAndSlope(_ x: Float) -> (value: Float, slope: Float) {
+  let a = Swift.abs(x) * invSqrt2
+  let tail = 0.5 * fastErfc(nonNegative: a)  // Φ(-|x|)
+  let h = a >= erfcCutoff ? 0 : x * tail
+  let cdf = x > 0 ? 1 - tail : tail
+  return (x > 0 ? x - h : h, cdf + x * fastExp(-0.5 * x * x) * invSqrt2Pi)
+}
 struct GeluTanhOp: ElementMap {
   @inline(__always) func callAsFunction(_ x: Float) -> Float {
     0.5 * x * (1 + fastTanh(sqrt2OverPi * (x + 0.044_715 * x * x * x)))

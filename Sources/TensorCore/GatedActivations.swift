@@ -28,7 +28,6 @@ extension Tensor {
     return out.record("geglu", [self]) { g in
       let gc = g.isContiguous ? g : g.contiguousCopy()
       let gx = Tensor(shape: x.shape, zeroed: false)
-      let slope = GeluGrad()
       withExtendedLifetime((x, gc)) {
         let src = UnsafePointer(x.data), up = UnsafePointer(gc.data), dx = gx.data
         Parallel.forRange(rows, grain: grain) { begin, end in
@@ -36,8 +35,9 @@ extension Tensor {
             let value = src + r * 2 * n, gate = value + n, gr = up + r * n
             let dValue = dx + r * 2 * n, dGate = dValue + n
             for i in 0..<n {
-              dValue[i] = gr[i] * gelu(gate[i])
-              dGate[i] = slope(gr[i] * value[i], gate[i], 0)
+              let (activation, slope) = geluAndSlope(gate[i])
+              dValue[i] = gr[i] * activation
+              dGate[i] = (gr[i] * value[i]) * slope
             }
           }
         }

@@ -214,24 +214,10 @@ extension Tensor {
     return out.record("layer_norm", inputs) { g in
       let gc = g.isContiguous ? g : g.contiguousCopy()
       let gx = Tensor(shape: x.shape, zeroed: false)
-      let gw = Tensor(shape: [d]), gb = Tensor(shape: [d])
-      for r in 0..<rows {
-        let p = src.data + r * d, dy = gc.data + r * d, dx = gx.data + r * d
-        let mean = stats.data[2 * r], rstd = stats.data[2 * r + 1]
-        var a: Double = 0, b: Double = 0
-        for i in 0..<d {
-          let xhat = (p[i] - mean) * rstd
-          let dxhat = dy[i] * (wc?.data[i] ?? 1)
-          a += Double(dxhat)
-          b += Double(dxhat * xhat)
-          gw.data[i] += dy[i] * xhat
-          gb.data[i] += dy[i]
-        }
-        let ma = Float(a / Double(d)), mb = Float(b / Double(d))
-        for i in 0..<d {
-          let xhat = (p[i] - mean) * rstd
-          dx[i] = rstd * (dy[i] * (wc?.data[i] ?? 1) - ma - xhat * mb)
-        }
+      let gw = Tensor(shape: [d], zeroed: false), gb = Tensor(shape: [d], zeroed: false)
+      withExtendedLifetime((src, gc, stats, wc)) {
+        layerNormBackward(
+          x: src.data, dy: gc.data, stats: stats.data, weight: wc?.data, rows: rows, d: d, gx: gx.data, gw: gw.data, gb: gb.data)
       }
       var grads: [Tensor?] = [x.requiresGrad ? gx : nil]
       if weight != nil { grads.append(try gw.reshape(normalizedShape)) }

@@ -50,6 +50,10 @@ extension Tensor {
 
   /// Sum over `axes` (nil = all).
   public func sum(axes: [Int]? = nil, keepdim: Bool = false) throws -> Tensor {
+    try requireFloat("sum")
+    if let (out, kept) = leadingAxesSum(try normalizeAxes(axes, rank: rank, op: "sum"), keepdim: keepdim) {
+      return out.record("sum", [self]) { g in [try self.expandReduced(g, keptShape: kept)] }
+    }
     let (l, _) = try rowLayout(axes, op: "sum")
     let out = Tensor.reduceRows(l, keepdim: keepdim) { p, n in rowSum(p, n) }
     return out.record("sum", [self]) { g in [try self.expandReduced(g, keptShape: l.keptShape)] }
@@ -57,6 +61,12 @@ extension Tensor {
 
   /// Mean over `axes` (nil = all).
   public func mean(axes: [Int]? = nil, keepdim: Bool = false) throws -> Tensor {
+    try requireFloat("mean")
+    let normalized = try normalizeAxes(axes, rank: rank, op: "mean")
+    let count = normalized.reduce(1) { $0 * shape[$1] }
+    if count > 0, let (out, kept) = leadingAxesSum(normalized, keepdim: keepdim, divisor: count) {
+      return out.record("mean", [self]) { g in [try self.expandReduced(g.scaled(1 / Float(count)), keptShape: kept)] }
+    }
     let (l, _) = try rowLayout(axes, op: "mean")
     let n = Float(Swift.max(l.reduced, 1))
     let out = Tensor.reduceRows(l, keepdim: keepdim) { p, r in r == 0 ? .nan : rowSum(p, r) / n }

@@ -65,6 +65,57 @@ final class NormAndActivationKernelTests: XCTestCase {
       XCTAssertEqual(Double(g[j]), exact, accuracy: 1e-6, "gelu'(\(v))")
     }
   }
+
+  func testLeadingAxesSumMatchesTheTransposedRowPath() throws {
+    // Column sums over a leading prefix: more rows than one 1024-row block, a column count with a
+    // scalar tail, two workers; the reference is the same values transposed (the row-sum path).
+    for (shape, axes) in [([2_100, 37], [0]), ([3, 700, 16], [0, 1]), ([5, 9, 8], [0])] {
+      let x = Tensor.randn(shape, generator: Generator(seed: 360))
+      let kept = Array(shape[axes.count...]), rows = axes.reduce(1) { $0 * shape[$1] }
+      let moved = try x.reshape([rows, kept.reduce(1, *)]).transpose(0, 1).contiguous()
+      let expected = try moved.sum(axes: [1]).reshape(kept).toArray()
+      assertClose(try x.sum(axes: axes).toArray(), expected, rtol: 1e-5, atol: 1e-4, "sum \(shape) over \(axes)")
+      let mean = try x.mean(axes: axes, keepdim: true)
+      XCTAssertEqual(mean.shape, shape.enumerated().map { axes.contains($0.offset) ? 1 : $0.element })
+      assertClose(mean.toArray(), expected.map { $0 / Float(rows) }, rtol: 1e-5, atol: 1e-6, "mean \(shape) over \(axes)")
+    }
+    try gradCheck([Inputs(seed: 361).normal([3, 2, 8])], "sum over leading axes") { try $0[0].sum(axes: [0, 1]) }
+    try gradCheck([Inputs(seed: 362).normal([4, 9])], "mean over axis 0 keepdim") { try $0[0].mean(axes: [0], keepdim: true) }
+  }
+
+  func testLayerNormBackwardMatchesDoubleReference() throws {
+    // 1000 rows of 44 (5 vectors and a scalar tail) split over the workers, with and without weight.
+    let rows = 1000, d = 44
+    let x = Tensor.randn([rows, d], generator: Generator(seed: 363)), up = Tensor.randn([rows, d], generator: Generator(seed: 364))
+    for useWeight in [true, false] {
+      let weight = useWeight ? Tensor.randn([d], generator: Generator(seed: 365)) : nil
+      let bias = Tensor.randn([d], generator: Generator(seed: 366))
+      for t in [x, bias] + (weight.map { [$0] } ?? []) {
+        t.grad = nil
+        t.requiresGrad = true
+      }
+      try Tensor.layerNorm(x, normalizedShape: [d], weight: weight, bias: bias).backward(up)
+      let xs = x.toArray().map(Double.init), gs = up.toArray().map(Double.init)
+      let ws = weight?.toArray().map(Double.init) ?? [Double](repeating: 1, count: d)
+      var dx = [Float](repeating: 0, count: rows * d), dw = [Double](repeating: 0, count: d), db = dw
+      for r in 0..<rows {
+        let row = xs[(r * d)..<((r + 1) * d)], g = Array(gs[(r * d)..<((r + 1) * d)])
+        let mean = row.reduce(0, +) / Double(d)
+        let rstd = 1 / (row.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(d) + 1e-5).squareRoot()
+        let xhat = row.map { ($0 - mean) * rstd }
+        let ghat = (0..<d).map { g[$0] * ws[$0] }
+        let ma = ghat.reduce(0, +) / Double(d), mb = zip(ghat, xhat).reduce(0) { $0 + $1.0 * $1.1 } / Double(d)
+        for i in 0..<d {
+          dx[r * d + i] = Float(rstd * (ghat[i] - ma - xhat[i] * mb))
+          dw[i] += g[i] * xhat[i]
+          db[i] += g[i]
+        }
+      }
+      assertClose(try XCTUnwrap(x.grad).toArray(), dx, rtol: 1e-4, atol: 1e-4, "layer_norm dx (weight: \(useWeight))")
+      assertClose(try XCTUnwrap(bias.grad).toArray(), db.map(Float.init), rtol: 1e-4, atol: 1e-3, "layer_norm db")
+      if let weight { assertClose(try XCTUnwrap(weight.grad).toArray(), dw.map(Float.init), rtol: 1e-4, atol: 1e-3, "layer_norm dw") }
+    }
+  }
 }
 
 final class ConvKernelPathTests: XCTestCase {
