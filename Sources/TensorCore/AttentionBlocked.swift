@@ -136,7 +136,7 @@ extension Tensor {
       q: fq.rowStride, k: fk.rowStride, v: fv.rowStride, o: fo.rowStride, g: dout.rowStride, gq: dq.rowStride,
       gk: dk.rowStride, gv: dv.rowStride)
     Parallel.perWorker(p.heads) { worker, workers in
-      let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 16 * ldk + 64)
+      let scratch = alignedFloats(16 * ldk + 64)
       defer { scratch.deallocate() }
       var h = worker
       while h < p.heads {

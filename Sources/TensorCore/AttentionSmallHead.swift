@@ -151,10 +151,10 @@ extension Tensor {
     let maxScores = wide && p.mask == nil && !p.causal
     let oneSweep = maxScores && dotValues
     Parallel.perWorker(tasks) { worker, workers in
-      let kt = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, p.d) * ldk)
+      let kt = alignedFloats(Swift.max(1, p.d) * ldk)
       // V packed per head: [lk, dvPad] rows for the broadcast form, Vᵀ [dv, ldk] for the dot form.
-      let vp = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(Swift.max(1, p.lk) * dvPad, p.dv * ldk))
-      let s = UnsafeMutablePointer<Float>.allocate(capacity: 4 * ldk)
+      let vp = alignedFloats(Swift.max(Swift.max(1, p.lk) * dvPad, p.dv * ldk))
+      let s = alignedFloats(4 * ldk)
       let qs = UnsafeMutablePointer<Float>.allocate(capacity: 64)
       let tile = UnsafeMutablePointer<Float>.allocate(capacity: 4 * dvPad)
       let keyRange = UnsafeMutablePointer<Float>.allocate(capacity: 32)

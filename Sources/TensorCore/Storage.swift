@@ -30,3 +30,11 @@ public final class Storage: @unchecked Sendable {
   public var floats: UnsafeMutablePointer<Float> { raw.assumingMemoryBound(to: Float.self) }
   public var ints: UnsafeMutablePointer<Int64> { raw.assumingMemoryBound(to: Int64.self) }
 }
+
+/// `count` uninitialised floats on a 64-byte boundary, so that the vector kernels' scratch planes
+/// start on cache lines (an unaligned plane splits every 64-byte load and store in two); free with
+/// `deallocate()`.
+func alignedFloats(_ count: Int) -> UnsafeMutablePointer<Float> {
+  let n = Swift.max(count, 16)
+  return UnsafeMutableRawPointer.allocate(byteCount: n * 4, alignment: 64).bindMemory(to: Float.self, capacity: n)
+}
