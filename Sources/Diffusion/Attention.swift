@@ -47,6 +47,10 @@ public final class CrossAttention: Module {
   /// broadcastable to [B, heads, L, Lk]; `headGate` [B, heads] multiplies each head's q, k and v.
   public func forward(_ x: Tensor, context: Tensor?, mask: Tensor? = nil, headGate: Tensor? = nil) throws -> Tensor {
     let q: Tensor, k: Tensor, v: Tensor
+    if let selfProjections, headGate == nil {
+      recordAttentionOps(tokens: x.shape[1])
+      return try out(Tensor.multiHeadSelfAttention(selfProjections.fused(x), heads: heads))
+    }
     if let selfProjections {
       let p = try selfProjections(x)
       (q, k, v) = (p[0], p[1], p[2])
@@ -58,11 +62,18 @@ public final class CrossAttention: Module {
     } else {
       throw DiffusionError("attention has no projections")
     }
-    let l = Double(x.shape[1])
-    OpCounter.record(Double(heads) * (2 * l * l * Double(headDim) + l * l))
+    recordAttentionOps(tokens: x.shape[1])
     guard let headGate else { return try out(Tensor.multiHeadAttention(q, k, v, heads: heads, mask: mask)) }
     let gate = try GateOps.expand(headGate, channels: heads * headDim, batch: x.shape[0]).unsqueeze(1)
     return try out(Tensor.multiHeadAttention(q * gate, k * gate, v * gate, heads: heads, mask: mask))
+  }
+}
+
+extension CrossAttention {
+  /// Records the attention's multiply-adds (scores and weighted sum) for `tokens` query tokens.
+  fileprivate func recordAttentionOps(tokens: Int) {
+    let l = Double(tokens)
+    OpCounter.record(Double(heads) * (2 * l * l * Double(headDim) + l * l))
   }
 }
 

@@ -26,6 +26,17 @@ public struct FusedProjections {
     }
   }
 
+  /// All projections of x side by side, [..., count·out], from one GEMM. With autograd the
+  /// layers' weights (and biases) are stacked by `cat`, so each gets its slice of the one weight
+  /// gradient; for consumers that take the fused result whole (`multiHeadSelfAttention`).
+  public func fused(_ x: Tensor) throws -> Tensor {
+    for layer in layers { OpCounter.record(OpCounter.linear(x, out: layer.outFeatures, bias: bias != nil)) }
+    let recording = GradMode.isEnabled && layers.contains { $0.weight.requiresGrad || ($0.bias?.requiresGrad ?? false) }
+    guard recording else { return try Tensor.linear(x, weight: weight, bias: bias) }
+    let stackedBias = bias == nil ? nil : try Tensor.cat(layers.compactMap { $0.bias }, axis: 0)
+    return try Tensor.linear(x, weight: Tensor.cat(layers.map { $0.weight }, axis: 0), bias: stackedBias)
+  }
+
   /// Each projection of x: views of one [..., count·out] GEMM result when no gradient is
   /// recorded; with autograd, separate layers (slices of a fused result would each send a
   /// full-width zero-padded gradient back).

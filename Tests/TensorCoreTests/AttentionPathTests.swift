@@ -287,6 +287,17 @@ final class MultiHeadAttentionPathTests: XCTestCase {
       try out.backward(seed)
       try expected.backward(seed)
       assertClose(try XCTUnwrap(fused.grad), try XCTUnwrap(reference.grad), rtol: 1e-3, atol: 5e-5, "\(name) grad")
+      guard !masked else { continue }
+      // The fused self-attention op: the same values, and one gradient for the whole projection.
+      let whole = fused.detach().contiguousCopy()
+      whole.requiresGrad = true
+      let selfOut = try Tensor.multiHeadSelfAttention(whole, heads: heads, causal: causal)
+      assertClose(selfOut, out, rtol: 1e-6, atol: 1e-6, "\(name) fused self-attention forward")
+      try selfOut.backward(seed)
+      assertClose(try XCTUnwrap(whole.grad), try XCTUnwrap(fused.grad), rtol: 1e-5, atol: 1e-6, "\(name) fused self-attention grad")
+    }
+    XCTAssertThrowsError(try Tensor.multiHeadSelfAttention(Tensor(shape: [2, 3, 10]), heads: 2)) {
+      XCTAssertTrue("\($0)".contains("3·H·d"), "\($0)")
     }
   }
 
