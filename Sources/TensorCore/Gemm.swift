@@ -74,6 +74,10 @@ enum Gemm {
       serial(a, b, c, ldc: ldc, m: m, n: n, k: k, alpha: alpha, beta: beta)
       return
     }
+    if k >= 16 * Swift.max(m, n) {
+      splitReduction(a, b, c, ldc: ldc, m: m, n: n, k: k, alpha: alpha, beta: beta, parts: t)
+      return
+    }
     let splitRows = m >= n
     let extent = splitRows ? m : n
     let parts = Swift.min(t, Swift.max(1, extent / 16))
@@ -87,6 +91,37 @@ enum Gemm {
       } else {
         serial(a, b.offset(row: 0, col: start), c + start, ldc: ldc, m: m, n: size, k: k, alpha: alpha, beta: beta)
       }
+    }
+  }
+}
+
+extension Gemm {
+  /// A reduction-dominated product (a weight gradient: small m, n, long k) split along k: worker 0
+  /// accumulates its share into C with `beta`, the others into zeroed partials that are added
+  /// after. Each worker then reads only its share of both operands, where a split of m or n would
+  /// have each read all of one.
+  fileprivate static func splitReduction(
+    _ a: MatrixOperand, _ b: MatrixOperand, _ c: UnsafeMutablePointer<Float>, ldc: Int,
+    m: Int, n: Int, k: Int, alpha: Float, beta: Float, parts: Int
+  ) {
+    let block = ((k + parts - 1) / parts + 15) / 16 * 16
+    let partials = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, (parts - 1) * m * n))
+    defer { partials.deallocate() }
+    Parallel.forEach(parts) { p in
+      let start = p * block, size = Swift.min(block, k - start)
+      let out = p == 0 ? c : partials + (p - 1) * m * n
+      let ld = p == 0 ? ldc : n
+      if size <= 0 {
+        if p > 0 { out.update(repeating: 0, count: m * n) }
+        return
+      }
+      serial(
+        a.offset(row: 0, col: start), b.offset(row: start, col: 0), out, ldc: ld, m: m, n: n, k: size, alpha: alpha,
+        beta: p == 0 ? beta : 0)
+    }
+    for p in 1..<parts {
+      let partial = partials + (p - 1) * m * n
+      for i in 0..<m { for j in 0..<n { c[i * ldc + j] += partial[i * n + j] } }
     }
   }
 }

@@ -361,3 +361,25 @@ final class BatchedTransposeCopyTests: XCTestCase {
     XCTAssertEqual(y.contiguousCopy().toArray()[0..<4].map { $0 }, [0, 5, 10, 15])
   }
 }
+
+final class GemmPathTests: XCTestCase {
+  func testReductionSplitMatchesDoubleReference() throws {
+    // Small m, n and a long k (weight gradients) run split along k across the workers; an odd k and
+    // a transposed operand check the block edges and offsets.
+    for (m, n, k) in [(32, 24, 8_193), (20, 32, 9_000)] {
+      let a = try Tensor.randn([k, m], generator: Generator(seed: 370)).transpose(0, 1)
+      let b = Tensor.randn([k, n], generator: Generator(seed: 371))
+      let product = try a.matmul(b)
+      let av = a.contiguousCopy().toArray(), bv = b.toArray()
+      var expected = [Float](repeating: 0, count: m * n)
+      for i in 0..<m {
+        for j in 0..<n {
+          var sum = 0.0
+          for p in 0..<k { sum += Double(av[i * k + p]) * Double(bv[p * n + j]) }
+          expected[i * n + j] = Float(sum)
+        }
+      }
+      assertClose(product.toArray(), expected, rtol: 1e-4, atol: 1e-3, "\(m)x\(n)x\(k)")
+    }
+  }
+}
