@@ -5,6 +5,7 @@
 #include "Exp2AVX512.h"
 
 #include <immintrin.h>
+#include <math.h>
 
 #define TARGET __attribute__((target("avx512f,avx512dq")))
 
@@ -183,10 +184,10 @@ TARGET static void fused_2x8(
   }
 }
 
-TARGET void aptp_small_head_fused_avx512(
+/// One tile of up to 4 rows (see `aptp_small_head_fused_rows_avx512`), under the caller's FTZ mode.
+TARGET static void fused_tile(
     const float *qs, const float *shift, const float *kt, long ldk, long d, const float *vt, long ldv, long dv,
     long visible, float *out, long ldo, float *sums, long rows) {
-  unsigned int mode = aptp_enter_flush_to_zero();
   if (dv <= 4) {
     fused_4x4(qs, shift, kt, ldk, d, vt, ldv, dv, visible, out, ldo, sums, rows);
   } else {
@@ -195,7 +196,44 @@ TARGET void aptp_small_head_fused_avx512(
     if (rows > 2)
       fused_2x8(qs + 32, shift + 2, kt, ldk, d, vt, ldv, dv, visible, out + 2 * ldo, ldo, sums + 2, rows - 2);
   }
+}
+
+/// Tile of 4 query rows (the last row repeated past `rows`) scaled into base 2, each row's shift
+/// minus the upper bound Σ_c max(q_c·min_c, q_c·max_c) of its scores; 0 when a bound is not finite.
+TARGET static int tile_shifts(
+    const float *q, long ldq, long rows, long d, float log2Scale, const float *range, float *qs, float *shift) {
+  for (long r = 0; r < 4; r++) {
+    const float *src = q + (r < rows ? r : rows - 1) * ldq;
+    float bound = 0.0f;
+    for (long c = 0; c < d; c++) {
+      float x = src[c] * log2Scale, low = x * range[c], high = x * range[16 + c];
+      qs[r * 16 + c] = x;
+      bound += high >= low ? high : low;
+    }
+    if (!isfinite(bound)) return 0;
+    shift[r] = -bound;
+  }
+  return 1;
+}
+
+TARGET long aptp_small_head_fused_rows_avx512(
+    const float *q, long ldq, long nrows, long d, float log2Scale, const float *range, const float *kt, long ldk,
+    const float *vt, long dv, long visible, float *out, long ldo, float *lse) {
+  unsigned int mode = aptp_enter_flush_to_zero();
+  float qs[64], shift[4], sums[4];
+  long row0 = 0;
+  for (; row0 < nrows; row0 += 4) {
+    long rows = nrows - row0 < 4 ? nrows - row0 : 4;
+    if (!tile_shifts(q + row0 * ldq, ldq, rows, d, log2Scale, range, qs, shift)) break;
+    fused_tile(qs, shift, kt, ldk, d, vt, ldk, dv, visible, out + row0 * ldo, ldo, sums, rows);
+    int usable = 1;
+    for (long r = 0; r < rows; r++) usable &= sums[r] >= 0x1p-60f && isfinite(sums[r]);
+    if (!usable) break;
+    if (lse)
+      for (long r = 0; r < rows; r++) lse[row0 + r] = (log2f(sums[r]) - shift[r]) * 0.693147180f;
+  }
   _mm_setcsr(mode);
+  return row0 < nrows ? row0 : nrows;
 }
 
 TARGET void aptp_key_ranges_avx512(const float *kt, long ldk, long d, long keys, float *range) {

@@ -147,7 +147,7 @@ extension Tensor {
     let tasks = p.heads * chunks
     let wide = VectorDispatch.useAVX512
     // Without a mask the AVX-512 score pass also finds each row's maximum, and rows whose maximum
-    // is bounded by the key ranges run in one sweep (`fusedSmallHeadTile`).
+    // is bounded by the key ranges run in one sweep (`aptp_small_head_fused_rows_avx512`).
     let maxScores = wide && p.mask == nil && !p.causal
     let oneSweep = maxScores && dotValues
     Parallel.perWorker(tasks) { worker, workers in
@@ -158,10 +158,8 @@ extension Tensor {
       let qs = UnsafeMutablePointer<Float>.allocate(capacity: 64)
       let tile = UnsafeMutablePointer<Float>.allocate(capacity: 4 * dvPad)
       let keyRange = UnsafeMutablePointer<Float>.allocate(capacity: 32)
-      let sweep = UnsafeMutablePointer<Float>.allocate(capacity: 8)
       defer {
         keyRange.deallocate()
-        sweep.deallocate()
         kt.deallocate()
         vp.deallocate()
         s.deallocate()
@@ -185,18 +183,17 @@ extension Tensor {
         let chunkEnd = Swift.min(p.lq, chunk0 + rowsPerTask)
         var row0 = chunk0
         while row0 < chunkEnd {
+          if oneSweep {
+            // Tiles whose score bound is usable, up to the first that needs the exact passes.
+            row0 += aptp_small_head_fused_rows_avx512(
+              q + l.q.base(h) + row0 * l.q.rowStride, l.q.rowStride, chunkEnd - row0, p.d, p.log2Scale, keyRange, kt, ldk,
+              vp, p.dv, p.lk, o + l.o.base(h) + row0 * l.o.rowStride, l.o.rowStride, lse.map { $0 + h * p.lq + row0 })
+            if row0 >= chunkEnd { break }
+          }
           let rows = Swift.min(4, chunkEnd - row0), keys = p.visibleKeys(row0: row0, rows: rows)
           for r in 0..<4 {
             let src = q + l.q.base(h) + (row0 + Swift.min(r, rows - 1)) * l.q.rowStride
             for c in 0..<p.d { qs[r * 16 + c] = src[c] * p.log2Scale }
-          }
-          if oneSweep
-            && fusedSmallHeadTile(
-              p, qs: qs, keyRange: keyRange, kt: kt, ldk: ldk, vt: vp, out: o + l.o.base(h) + row0 * l.o.rowStride,
-              ldo: l.o.rowStride, lse: lse.map { $0 + h * p.lq + row0 }, rows: rows, scratch: sweep)
-          {
-            row0 += rows
-            continue
           }
           let keys16 = (keys + 15) / 16 * 16
           var maxes = SIMD4<Float>()
@@ -256,37 +253,6 @@ extension Tensor {
         t += contiguous ? 1 : workers
       }
     }
-  }
-
-  /// One tile of up to 4 query rows (qs prescaled to base 2) by the one-sweep AVX-512 kernel: each
-  /// row's largest score is bounded by Σ_c max(q_c · min_c, q_c · max_c) over the key ranges, and
-  /// the bound replaces the exact maximum as the softmax shift. Returns false — nothing usable
-  /// written — when a bound is not finite or so loose that a row's sum fell below 2^-60 (its
-  /// weights could underflow); the caller then runs the exact passes. `scratch` holds 8 floats
-  /// (the rows' shifts and sums).
-  @inline(__always)
-  static func fusedSmallHeadTile(
-    _ p: AttentionPlan, qs: UnsafePointer<Float>, keyRange: UnsafePointer<Float>, kt: UnsafePointer<Float>, ldk: Int,
-    vt: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, ldo: Int, lse: UnsafeMutablePointer<Float>?, rows: Int,
-    scratch: UnsafeMutablePointer<Float>
-  ) -> Bool {
-    let shift = scratch, sums = scratch + 4
-    for r in 0..<4 {
-      var bound: Float = 0
-      for c in 0..<p.d {
-        let x = qs[r * 16 + c]
-        bound += Swift.max(x * keyRange[c], x * keyRange[16 + c])
-      }
-      guard bound.isFinite else { return false }
-      shift[r] = -bound
-      sums[r] = 1
-    }
-    aptp_small_head_fused_avx512(qs, shift, kt, ldk, p.d, vt, ldk, p.dv, p.lk, out, ldo, sums, rows)
-    for r in 0..<rows where !(sums[r] >= 0x1p-60 && sums[r].isFinite) { return false }
-    if let lse {
-      for r in 0..<rows { lse[r] = (log2f(sums[r]) - shift[r]) * ln2 }
-    }
-    return true
   }
 
   /// Packs head h's Kᵀ into kt [d, ldk] (zero beyond the keys) and V into vp: [lk, dvPad] rows,

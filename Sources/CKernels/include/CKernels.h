@@ -25,16 +25,20 @@ void aptp_small_head_values_dot_avx512(
     const float *s, long lds, const float *vt, long ldv, long c0, long channels, long keys8, float *out, long ldo,
     const float *scale, long rows);
 
-/// Attention forward of up to 4 query rows in one sweep over keys 0 ..< visible, for d <= 16 and
-/// dv <= 8: e = 2^(shift[r] + Σ_c qs[r * 16 + c] · kt[c * ldk + j]), sums[r] = Σ_j e and
-/// out[r * ldo + c] = Σ_j e · vt[c * ldv + j] / sums[r] for r < rows, c < dv. `shift[r]` must be
-/// at least minus the row's largest base-2 score (an upper bound of the scores found beforehand),
-/// so no exponent overflows; a sum far below 1 means the bound was loose and the caller redoes the
-/// rows with the exact maximum. kt and vt hold 16-key blocks up to `visible` rounded up (the
-/// padding's weights are set to 0). AVX-512F only.
-void aptp_small_head_fused_avx512(
-    const float *qs, const float *shift, const float *kt, long ldk, long d, const float *vt, long ldv, long dv,
-    long visible, float *out, long ldo, float *sums, long rows);
+/// Attention forward in one sweep over keys 0 ..< visible for query rows 0 ..< nrows (rows of q
+/// are ldq floats apart), d <= 16 and dv <= 8, in tiles of 4 rows: row r's base-2 scores
+/// q·kt · log2Scale are shifted by minus their upper bound Σ_c max(q_c·min_c, q_c·max_c) from the
+/// key channels' ranges (`range` as `aptp_key_ranges_avx512` writes it), e = 2^(score − bound),
+/// out[r * ldo + c] = Σ_j e · vt[c * ldk + j] / Σ_j e, and when lse is not NULL, lse[r] = the
+/// natural log-sum-exp of the row's scaled scores. Floats keep relative precision at any scale,
+/// so the bound only matters when weights leave the float range: returns the first row of the
+/// first tile whose bound is not finite or whose sum fell below 2^-60 (that tile's output is not
+/// usable; the caller runs it with the exact maximum and calls again from the next tile), or nrows
+/// when every tile is done. kt and vt hold 16-key blocks up to `visible` rounded up (the padding's
+/// weights are set to 0). AVX-512F and AVX-512DQ.
+long aptp_small_head_fused_rows_avx512(
+    const float *q, long ldq, long nrows, long d, float log2Scale, const float *range, const float *kt, long ldk,
+    const float *vt, long dv, long visible, float *out, long ldo, float *lse);
 
 /// Each key channel's range over keys 0 ..< keys (keys >= 1): range[c] = the smallest and
 /// range[16 + c] = the largest of kt[c * ldk + j], for c < d <= 16. AVX-512F only.
