@@ -1,5 +1,7 @@
 // GatedActivations: GEGLU (value · gelu(gate) over the two halves of the last dimension), one pass each way.
 
+import CKernels
+
 extension Tensor {
   /// GEGLU: x [..., 2n] is split into value x[..., ..<n] and gate x[..., n...]; returns
   /// value · gelu(gate) [..., n] with the exact (erf) GELU — the values of
@@ -19,7 +21,12 @@ extension Tensor {
     let grain = Swift.max(1, 32768 / Swift.max(2 * n, 1))
     let src = UnsafePointer(x.data), dst = out.data
     let gelu = GeluOp()
+    let wide = VectorDispatch.useAVX512
     Parallel.forRange(rows, grain: grain) { begin, end in
+      if wide {
+        aptp_geglu_avx512(src + begin * 2 * n, end - begin, n, dst + begin * n)
+        return
+      }
       for r in begin..<end {
         let value = src + r * 2 * n, gate = value + n, o = dst + r * n
         for i in 0..<n { o[i] = value[i] * gelu(gate[i]) }
@@ -31,6 +38,10 @@ extension Tensor {
       withExtendedLifetime((x, gc)) {
         let src = UnsafePointer(x.data), up = UnsafePointer(gc.data), dx = gx.data
         Parallel.forRange(rows, grain: grain) { begin, end in
+          if wide {
+            aptp_geglu_backward_avx512(src + begin * 2 * n, up + begin * n, end - begin, n, dx + begin * 2 * n)
+            return
+          }
           for r in begin..<end {
             let value = src + r * 2 * n, gate = value + n, gr = up + r * n
             let dValue = dx + r * 2 * n, dGate = dValue + n

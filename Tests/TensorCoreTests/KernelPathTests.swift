@@ -66,6 +66,32 @@ final class NormAndActivationKernelTests: XCTestCase {
     }
   }
 
+  func testGegluKernelsGiveTheSameFloats() throws {
+    // The AVX-512 GEGLU forward and backward run the Swift GELU's operations in the same order:
+    // every value and gradient, the erfc cutoff, the infinities and NaN included, is the same float
+    // (with a masked tail of 5).
+    var gates: [Float] = stride(from: -9.0, through: 9.0, by: 1.0 / 32).map { Float($0) }
+    gates += [Float(3.92 * 2.0.squareRoot()), 30, -30, .infinity, -.infinity, .nan, 0, -0.0, 1e-30]
+    let n = 21, rows = (gates.count + n - 1) / n
+    let x = Tensor(shape: [rows, 2 * n])
+    for i in 0..<(rows * n) {
+      x.data[(i / n) * 2 * n + i % n] = Float(i % 7) - 2.5
+      x.data[(i / n) * 2 * n + n + i % n] = gates[i % gates.count]
+    }
+    let up = Tensor.randn([rows, n], generator: Generator(seed: 367))
+    func run() throws -> (out: [Float], grad: [Float]) {
+      let leaf = x.contiguousCopy()
+      leaf.requiresGrad = true
+      let out = try leaf.geglu()
+      try out.backward(up)
+      return (out.toArray(), try XCTUnwrap(leaf.grad).toArray())
+    }
+    let wide = try run()
+    let swift = try VectorDispatch.$allowAVX512.withValue(false) { try run() }
+    XCTAssertEqual(wide.out.map(\.bitPattern), swift.out.map(\.bitPattern))
+    XCTAssertEqual(wide.grad.map(\.bitPattern), swift.grad.map(\.bitPattern))
+  }
+
   func testLeadingAxesSumMatchesTheTransposedRowPath() throws {
     // Column sums over a leading prefix: more rows than one 1024-row block, a column count with a
     // scalar tail, two workers; the reference is the same values transposed (the row-sum path).

@@ -64,3 +64,12 @@ void aptp_small_head_attention_backward_avx512(
     const float *q, const float *k, const float *v, const float *o, const float *g, const float *lse, float *gq,
     float *gk, float *gv, AptpRowStrides rs, long lq, long lk, long d, long dv, float scale, float log2Scale,
     float *scratch, long ldk);
+
+/// GEGLU over `rows` rows of 2n floats: out[r * n + i] = x[r·2n + i] · gelu(x[r·2n + n + i]) with
+/// the exact (erf) GELU of TensorCore's `GeluOp` — the same float for every element. AVX-512F only.
+void aptp_geglu_avx512(const float *x, long rows, long n, float *out);
+
+/// GEGLU's backward for `rows` rows: with v, x the value and gate halves of each row of `x` and g
+/// [rows, n] the upstream gradient, dx[.., i] = g · gelu(x) and dx[.., n + i] = (g · v) · gelu'(x),
+/// the operations of TensorCore's `geluAndSlope` in the same order. AVX-512F only.
+void aptp_geglu_backward_avx512(const float *x, const float *g, long rows, long n, float *dx);
