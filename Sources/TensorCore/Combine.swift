@@ -17,10 +17,19 @@ extension Tensor {
     var shape = first.shape
     shape[a] = tensors.reduce(0) { $0 + $1.shape[a] }
     let out = Tensor(shape: shape, zeroed: false)
+    // Each input is `outer` contiguous blocks of shape[a]·inner floats, copied to their place in
+    // every one of the output's `outer` rows.
+    let outer = elementCount(Array(shape[..<a])), inner = elementCount(Array(shape[(a + 1)...]))
+    let outRow = shape[a] * inner
     var at = 0
     var ranges: [(Int, Int)] = []
     for t in tensors {
-      try out.detach().narrow(a, start: at, length: t.shape[a]).assign(t)
+      let src = t.isContiguous ? t.detach() : t.contiguousCopy(), block = t.shape[a] * inner, offset = at * inner
+      withExtendedLifetime(src) {
+        Parallel.forRange(outer, grain: Swift.max(1, 65_536 / Swift.max(block, 1))) { o0, o1 in
+          for o in o0..<o1 { (out.data + o * outRow + offset).update(from: src.data + o * block, count: block) }
+        }
+      }
       ranges.append((at, t.shape[a]))
       at += t.shape[a]
     }
