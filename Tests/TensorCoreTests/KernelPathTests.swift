@@ -299,6 +299,27 @@ final class ConvKernelPathTests: XCTestCase {
     XCTAssertEqual(sampleBias.grad?.toArray(), [Float](repeating: 25, count: sampleBias.count))
     XCTAssertNotNil(x.grad)
     XCTAssertNotNil(weight.grad)
+    // A Winograd geometry with autograd: one fused node, the separate ops' gradients.
+    let (n, c, h, w, co) = (4, 8, 7, 10, 12)
+    func leaves() -> [Tensor] {
+      let g2 = Generator(seed: 390)
+      let t = [
+        Tensor.randn([n, c, h, w], generator: g2), Tensor.randn([co, c, 3, 3], generator: g2), Tensor.randn([co], generator: g2),
+        Tensor.randn([n, co], generator: g2), Tensor.randn([n, co, h, w], generator: g2),
+      ]
+      for leaf in t { leaf.requiresGrad = true }
+      return t
+    }
+    let up = Tensor.randn([n, co, h, w], generator: Generator(seed: 391))
+    let f = leaves(), r = leaves()
+    let fusedOut = try Tensor.conv2d(f[0], weight: f[1], bias: f[2], padding: (1, 1), sampleBias: f[3], residual: f[4])
+    let separateOut = try r[4] + (Tensor.conv2d(r[0], weight: r[1], bias: r[2], padding: (1, 1)) + r[3].reshape([n, co, 1, 1]))
+    XCTAssertEqual(fusedOut.toArray(), separateOut.toArray())
+    try fusedOut.backward(up)
+    try separateOut.backward(up)
+    for (i, name) in ["x", "weight", "bias", "sample bias", "residual"].enumerated() {
+      assertClose(try XCTUnwrap(f[i].grad), try XCTUnwrap(r[i].grad), rtol: 1e-5, atol: 1e-4, "fused conv grad of \(name)")
+    }
   }
 }
 
@@ -406,6 +427,31 @@ final class GemmPathTests: XCTestCase {
         }
       }
       assertClose(product.toArray(), expected, rtol: 1e-4, atol: 1e-3, "\(m)x\(n)x\(k)")
+    }
+  }
+}
+
+final class CombinePathTests: XCTestCase {
+  func testCatCopiesBlocksInPlaceOnEveryAxis() throws {
+    // Block copies per outer row, a non-contiguous input among them, against element-wise indexing.
+    let a = Tensor.randn([2, 3, 4], generator: Generator(seed: 380))
+    let b = try Tensor.randn([2, 4, 2], generator: Generator(seed: 381)).transpose(1, 2)  // [2, 2, 4], strided
+    let joined = try Tensor.cat([a, b], axis: 1)
+    XCTAssertEqual(joined.shape, [2, 5, 4])
+    let av = a.toArray(), bv = b.contiguousCopy().toArray(), out = joined.toArray()
+    for i in 0..<2 {
+      for j in 0..<5 {
+        for k in 0..<4 {
+          let expected = j < 3 ? av[(i * 3 + j) * 4 + k] : bv[(i * 2 + j - 3) * 4 + k]
+          XCTAssertEqual(out[(i * 5 + j) * 4 + k], expected, "[\(i), \(j), \(k)]")
+        }
+      }
+    }
+    XCTAssertEqual(try Tensor.cat([a, a], axis: 0).toArray(), av + av)
+    let last = try Tensor.cat([a, b.transpose(1, 2).contiguous().transpose(1, 2)], axis: 1).toArray()
+    XCTAssertEqual(last, out)
+    try gradCheck([Inputs(seed: 382).normal([2, 3]), Inputs(seed: 383).normal([2, 2])], "cat last axis") {
+      try Tensor.cat([$0[0], $0[1]], axis: -1)
     }
   }
 }
