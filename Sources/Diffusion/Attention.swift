@@ -44,12 +44,15 @@ public final class CrossAttention: Module {
   }
 
   /// x [B, L, queryDim], context [B, Lk, contextDim] (ignored for self-attention), additive mask
-  /// broadcastable to [B, heads, L, Lk]; `headGate` [B, heads] multiplies each head's q, k and v.
-  public func forward(_ x: Tensor, context: Tensor?, mask: Tensor? = nil, headGate: Tensor? = nil) throws -> Tensor {
+  /// broadcastable to [B, heads, L, Lk]; `headGate` [B, heads] multiplies each head's q, k and v;
+  /// `residual` [B, L, queryDim] is added to the output by the output projection.
+  public func forward(_ x: Tensor, context: Tensor?, mask: Tensor? = nil, headGate: Tensor? = nil, residual: Tensor? = nil)
+    throws -> Tensor
+  {
     let q: Tensor, k: Tensor, v: Tensor
     if let selfProjections, headGate == nil {
       recordAttentionOps(tokens: x.shape[1])
-      return try out(Tensor.multiHeadSelfAttention(selfProjections.fused(x), heads: heads))
+      return try out.forward(Tensor.multiHeadSelfAttention(selfProjections.fused(x), heads: heads), adding: residual)
     }
     if let selfProjections {
       let p = try selfProjections(x)
@@ -63,9 +66,9 @@ public final class CrossAttention: Module {
       throw DiffusionError("attention has no projections")
     }
     recordAttentionOps(tokens: x.shape[1])
-    guard let headGate else { return try out(Tensor.multiHeadAttention(q, k, v, heads: heads, mask: mask)) }
+    guard let headGate else { return try out.forward(Tensor.multiHeadAttention(q, k, v, heads: heads, mask: mask), adding: residual) }
     let gate = try GateOps.expand(headGate, channels: heads * headDim, batch: x.shape[0]).unsqueeze(1)
-    return try out(Tensor.multiHeadAttention(q * gate, k * gate, v * gate, heads: heads, mask: mask))
+    return try out.forward(Tensor.multiHeadAttention(q * gate, k * gate, v * gate, heads: heads, mask: mask), adding: residual)
   }
 }
 
@@ -95,8 +98,11 @@ public final class GEGLUFeedForward: Module {
 
   public override func forward(_ x: Tensor) throws -> Tensor { try forward(x, gate: nil) }
 
-  /// `gate` [B, groups] multiplies both halves of the projection (value and gate) group-wise.
-  public func forward(_ x: Tensor, gate: Tensor?) throws -> Tensor { try outProj(activations(x, gate: gate)) }
+  /// `gate` [B, groups] multiplies both halves of the projection (value and gate) group-wise;
+  /// `residual` (the shape of x) is added by `net.2`.
+  public func forward(_ x: Tensor, gate: Tensor?, residual: Tensor? = nil) throws -> Tensor {
+    try outProj.forward(activations(x, gate: gate), adding: residual)
+  }
 
   /// The GEGLU output before `net.2`: value · gelu(gate), both halves gated group-wise.
   public func activations(_ x: Tensor, gate: Tensor?) throws -> Tensor {

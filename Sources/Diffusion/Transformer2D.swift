@@ -37,9 +37,10 @@ public final class BasicTransformerBlock: Module {
 
   /// x [B, L, dim], context [B, Lk, contextDim], contextMask additive [B, 1, 1, Lk] or nil.
   public func forward(_ x: Tensor, context: Tensor, contextMask: Tensor?, gates: TransformerGates? = nil) throws -> Tensor {
-    var h = try attn1.forward(norm1(x), context: nil, headGate: gates?.attn1) + x
-    h = try attn2.forward(norm2(h), context: context, mask: contextMask, headGate: gates?.attn2) + h
-    return try ff.forward(norm3(h), gate: gates?.ff) + h
+    // Each residual is added by the sub-layer's output projection.
+    var h = try attn1.forward(norm1(x), context: nil, headGate: gates?.attn1, residual: x)
+    h = try attn2.forward(norm2(h), context: context, mask: contextMask, headGate: gates?.attn2, residual: h)
+    return try ff.forward(norm3(h), gate: gates?.ff, residual: h)
   }
 }
 

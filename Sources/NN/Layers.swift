@@ -47,6 +47,13 @@ public final class Linear: Module {
     OpCounter.record(OpCounter.linear(x, out: outFeatures, bias: bias != nil))
     return try Tensor.linear(x, weight: weight, bias: bias)
   }
+
+  /// This layer's output plus `residual` (same shape as the output), added while the output is
+  /// written (`Tensor.linear(_:weight:bias:residual:)`); nil is the plain layer.
+  public func forward(_ x: Tensor, adding residual: Tensor?) throws -> Tensor {
+    OpCounter.record(OpCounter.linear(x, out: outFeatures, bias: bias != nil))
+    return try Tensor.linear(x, weight: weight, bias: bias, residual: residual)
+  }
 }
 
 /// 2-D convolution with weight [out, in/groups, k, k] (PyTorch's `nn.Conv2d`).

@@ -83,11 +83,14 @@ extension Tensor {
     return try matmul(other)
   }
 
-  /// x [..., in] · weightᵀ [out, in] + bias [out], fused (the bias initialises the output).
-  public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) throws -> Tensor {
+  /// x [..., in] · weightᵀ [out, in] + bias [out] (+ residual [..., out]), fused: the bias (and
+  /// the residual) initialise the output and the product is added to it, so a layer followed by a
+  /// skip connection costs no separate add pass.
+  public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, residual: Tensor? = nil) throws -> Tensor {
     try x.requireFloat("linear")
     try weight.requireFloat("linear")
     try bias?.requireFloat("linear")
+    try residual?.requireFloat("linear")
     guard weight.rank == 2, x.rank >= 1, x.shape[x.rank - 1] == weight.shape[1] else {
       throw TensorError.shape(
         "linear", "input \(shapeString(x.shape)) does not match weight \(shapeString(weight.shape)) (expected [..., \(weight.rank == 2 ? weight.shape[1] : -1)])")
@@ -96,19 +99,20 @@ extension Tensor {
     if let bias, bias.shape != [outF] {
       throw TensorError.shape("linear", "bias \(shapeString(bias.shape)) does not match \(outF) output features")
     }
+    let outShape = Array(x.shape.dropLast()) + [outF]
+    if let residual, residual.shape != outShape {
+      throw TensorError.shape("linear", "residual \(shapeString(residual.shape)) does not match the output \(shapeString(outShape))")
+    }
     let rows = elementCount(Array(x.shape.dropLast()))
     let xc = x.isContiguous ? x.detach() : x.contiguousCopy()
-    let out = Tensor(shape: Array(x.shape.dropLast()) + [outF], zeroed: bias == nil)
-    if let bias {
-      let bc = bias.isContiguous ? bias : bias.contiguousCopy()
-      Parallel.forRange(rows, grain: Swift.max(1, 32_768 / outF)) { b, e in
-        for r in b..<e { (out.data + r * outF).update(from: bc.data, count: outF) }
-      }
-    }
+    let out = Tensor(shape: outShape, zeroed: bias == nil && residual == nil)
+    initialiseRows(out, rows: rows, bias: bias, residual: residual)
     let (wKeep, opW) = try weight.detach().transpose(0, 1).matrixOperand()
-    Gemm.parallel(MatrixOperand(rowMajor: xc.data, cols: inF), opW, out.data, ldc: outF, m: rows, n: outF, k: inF, beta: bias == nil ? 0 : 1)
+    Gemm.parallel(
+      MatrixOperand(rowMajor: xc.data, cols: inF), opW, out.data, ldc: outF, m: rows, n: outF, k: inF,
+      beta: bias == nil && residual == nil ? 0 : 1)
     withExtendedLifetime(wKeep) {}
-    let inputs = [x, weight] + (bias.map { [$0] } ?? [])
+    let inputs = [x, weight] + [bias, residual].compactMap { $0 }
     return out.record("linear", inputs) { g in
       let g2 = try g.reshape([rows, outF])
       let x2 = try xc.reshape([rows, inF])
@@ -117,7 +121,32 @@ extension Tensor {
         weight.requiresGrad ? try g2.transpose(0, 1).matmul(x2) : nil,
       ]
       if let bias { grads.append(bias.requiresGrad ? try g2.sum(axes: [0]) : nil) }
+      if let residual { grads.append(residual.requiresGrad ? g : nil) }
       return grads
+    }
+  }
+
+  /// Each of the `rows` rows of `out` [rows, n] set to bias + the residual's row (either may be
+  /// absent; with neither, nothing is written).
+  private static func initialiseRows(_ out: Tensor, rows: Int, bias: Tensor?, residual: Tensor?) {
+    guard bias != nil || residual != nil else { return }
+    let n = out.shape[out.rank - 1]
+    let bc = bias.map { $0.isContiguous ? $0 : $0.contiguousCopy() }
+    let rc = residual.map { $0.isContiguous ? $0 : $0.contiguousCopy() }
+    withExtendedLifetime((bc, rc)) {
+      Parallel.forRange(rows, grain: Swift.max(1, 32_768 / Swift.max(n, 1))) { b, e in
+        for r in b..<e {
+          let row = out.data + r * n
+          switch (bc, rc) {
+          case (let bias?, let residual?):
+            let source = residual.data + r * n, b = bias.data
+            for c in 0..<n { row[c] = source[c] + b[c] }
+          case (let bias?, nil): row.update(from: bias.data, count: n)
+          case (nil, let residual?): row.update(from: residual.data + r * n, count: n)
+          case (nil, nil): break
+          }
+        }
+      }
     }
   }
 }

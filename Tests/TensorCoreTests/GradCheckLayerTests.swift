@@ -47,6 +47,21 @@ final class GradCheckMatmulTests: XCTestCase {
       try Tensor.linear($0[0], weight: $0[1], bias: $0[2])
     }
   }
+
+  func testLinearAddingResidual() throws {
+    let i = Inputs(seed: 96)
+    try gradCheck([i.normal([2, 3, 4]), i.normal([5, 4]), i.normal([5]), i.normal([2, 3, 5])], "linear + residual") {
+      try Tensor.linear($0[0], weight: $0[1], bias: $0[2], residual: $0[3])
+    }
+    try gradCheck([i.normal([3, 4]), i.normal([2, 4]), i.normal([3, 2])], "linear without bias + residual") {
+      try Tensor.linear($0[0], weight: $0[1], bias: nil, residual: $0[2])
+    }
+    let x = i.normal([3, 4]), w = i.normal([2, 4]), b = i.normal([2]), r = i.normal([3, 2])
+    assertClose(try Tensor.linear(x, weight: w, bias: b, residual: r), try Tensor.linear(x, weight: w, bias: b) + r, rtol: 1e-6, atol: 1e-6)
+    XCTAssertThrowsError(try Tensor.linear(x, weight: w, bias: b, residual: i.normal([3, 3]))) {
+      XCTAssertTrue("\($0)".contains("residual [3,3] does not match the output [3,2]"), "\($0)")
+    }
+  }
 }
 
 final class GradCheckConvTests: XCTestCase {
