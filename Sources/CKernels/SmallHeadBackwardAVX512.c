@@ -3,6 +3,7 @@
 
 #include "CKernels.h"
 #include "Exp2AVX512.h"
+#include "Reduce16AVX512.h"
 
 #include <immintrin.h>
 
@@ -109,9 +110,12 @@ TARGET void aptp_small_head_attention_backward_avx512(
       _mm512_storeu_ps(dkt + 2 * ldk + j, gk2);
       _mm512_storeu_ps(dkt + 3 * ldk + j, gk3);
     }
-    __m512 dq[4][4] = {{q00, q01, q02, q03}, {q10, q11, q12, q13}, {q20, q21, q22, q23}, {q30, q31, q32, q33}};
+    // All 16 sums at once (lane 4·c + r holds row r, channel c).
+    float totals[16];
+    _mm512_storeu_ps(
+        totals, aptp_reduce16(q00, q01, q02, q03, q10, q11, q12, q13, q20, q21, q22, q23, q30, q31, q32, q33));
     for (long r = 0; r < rows; r++)
-      for (long c = 0; c < d; c++) gq[(row0 + r) * rs.gq + c] = _mm512_reduce_add_ps(dq[r][c]) * scale;
+      for (long c = 0; c < d; c++) gq[(row0 + r) * rs.gq + c] = totals[4 * c + r] * scale;
   }
   for (long j = 0; j < lk; j++) {
     for (long c = 0; c < d; c++) gk[j * rs.gk + c] = dkt[c * ldk + j];

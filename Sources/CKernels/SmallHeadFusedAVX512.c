@@ -3,6 +3,7 @@
 
 #include "CKernels.h"
 #include "Exp2AVX512.h"
+#include "Reduce16AVX512.h"
 
 #include <immintrin.h>
 #include <math.h>
@@ -14,14 +15,6 @@ TARGET static inline float row_sum(__m512 total, float *sums) {
   float sum = _mm512_reduce_add_ps(total);
   sums[0] = sum;
   return 1.0f / sum;
-}
-
-/// out[c] = Σ xc · inverse for the channels c < count of a group of 4 (count may exceed 4).
-TARGET static inline void store4(__m512 x0, __m512 x1, __m512 x2, __m512 x3, float inverse, long count, float *out) {
-  if (count > 0) out[0] = _mm512_reduce_add_ps(x0) * inverse;
-  if (count > 1) out[1] = _mm512_reduce_add_ps(x1) * inverse;
-  if (count > 2) out[2] = _mm512_reduce_add_ps(x2) * inverse;
-  if (count > 3) out[3] = _mm512_reduce_add_ps(x3) * inverse;
 }
 
 /// The state of the 4-row sweep: row sums t* and P·V accumulators a<row><channel>.
@@ -86,10 +79,16 @@ TARGET static void fused_4x4(
     sweep4(&z, qs, shift, kt, ldk, 4, w, visible);
   else
     sweep4(&z, qs, shift, kt, ldk, d, w, visible);
-  store4(z.a00, z.a01, z.a02, z.a03, row_sum(z.t0, sums), dv, out);
-  if (rows > 1) store4(z.a10, z.a11, z.a12, z.a13, row_sum(z.t1, sums + 1), dv, out + ldo);
-  if (rows > 2) store4(z.a20, z.a21, z.a22, z.a23, row_sum(z.t2, sums + 2), dv, out + 2 * ldo);
-  if (rows > 3) store4(z.a30, z.a31, z.a32, z.a33, row_sum(z.t3, sums + 3), dv, out + 3 * ldo);
+  // All 16 P·V sums at once (lane 4·c + r holds row r, channel c): with few keys per tile the
+  // reductions are most of a tile's work.
+  float totals[16];
+  _mm512_storeu_ps(totals, aptp_reduce16(z.a00, z.a01, z.a02, z.a03, z.a10, z.a11, z.a12, z.a13, z.a20, z.a21, z.a22,
+                                         z.a23, z.a30, z.a31, z.a32, z.a33));
+  __m512 t[4] = {z.t0, z.t1, z.t2, z.t3};
+  for (long r = 0; r < rows; r++) {
+    float inverse = row_sum(t[r], sums + r);
+    for (long c = 0; c < dv; c++) out[r * ldo + c] = totals[4 * c + r] * inverse;
+  }
 }
 
 /// The state of the 2-row sweep: row sums and 8 P·V accumulators per row.
@@ -174,13 +173,17 @@ TARGET static void fused_2x8(
     sweep2(&z, qs, shift, kt, ldk, 8, w, visible);
   else
     sweep2(&z, qs, shift, kt, ldk, d, w, visible);
-  float inverse = row_sum(z.t0, sums);
-  store4(z.a00, z.a01, z.a02, z.a03, inverse, dv, out);
-  store4(z.a04, z.a05, z.a06, z.a07, inverse, dv - 4, out + 4);
-  if (rows > 1) {
-    inverse = row_sum(z.t1, sums + 1);
-    store4(z.a10, z.a11, z.a12, z.a13, inverse, dv, out + ldo);
-    store4(z.a14, z.a15, z.a16, z.a17, inverse, dv - 4, out + ldo + 4);
+  // All 16 sums at once: accumulator i = 8·r + c (row r, channel c) is in lane 4·(i % 4) + i / 4.
+  float totals[16];
+  _mm512_storeu_ps(totals, aptp_reduce16(z.a00, z.a01, z.a02, z.a03, z.a04, z.a05, z.a06, z.a07, z.a10, z.a11, z.a12,
+                                         z.a13, z.a14, z.a15, z.a16, z.a17));
+  __m512 t[2] = {z.t0, z.t1};
+  for (long r = 0; r < rows; r++) {
+    float inverse = row_sum(t[r], sums + r);
+    for (long c = 0; c < dv; c++) {
+      long i = 8 * r + c;
+      out[r * ldo + c] = totals[4 * (i % 4) + i / 4] * inverse;
+    }
   }
 }
 
