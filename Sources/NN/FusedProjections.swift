@@ -43,8 +43,7 @@ public struct FusedProjections {
   public func callAsFunction(_ x: Tensor) throws -> [Tensor] {
     let recording = GradMode.isEnabled && layers.contains { $0.weight.requiresGrad || ($0.bias?.requiresGrad ?? false) }
     if recording || x.requiresGrad && GradMode.isEnabled { return try layers.map { try $0(x) } }
-    for layer in layers { OpCounter.record(OpCounter.linear(x, out: layer.outFeatures, bias: bias != nil)) }
-    let fused = try Tensor.linear(x, weight: weight, bias: bias)
+    let fused = try fused(x)
     return try layers.enumerated().map { i, layer in
       try fused.narrow(fused.rank - 1, start: i * layer.outFeatures, length: layer.outFeatures)
     }

@@ -20,9 +20,9 @@ extension Tensor {
       sampleBias.map({ $0.shape == [geo.n, geo.co] }) ?? true,
       residual.map({ $0.shape == [geo.n, geo.co, geo.ho, geo.wo] }) ?? true
     {
-      let out = winogradConvAdding(geo, x, weight: weight, bias: bias, sampleBias: sampleBias, residual: residual)
-      guard recording else { return out }
       let xd = x.isContiguous ? x.detach() : x.contiguousCopy(), wd = weight.isContiguous ? weight.detach() : weight.contiguousCopy()
+      let out = winogradConvAdding(geo, xd, weight: wd, bias: bias, sampleBias: sampleBias, residual: residual)
+      guard recording else { return out }
       return out.record("conv2d_adding", operands) { g in
         let gc = g.isContiguous ? g : g.contiguousCopy()
         let (gx, gw) = convBackward(geo, x: xd, w: wd, g: gc, needInput: x.requiresGrad, needWeight: weight.requiresGrad)
@@ -41,12 +41,13 @@ extension Tensor {
     return y
   }
 
-  /// The one-pass inference path of `conv2d(_:...:sampleBias:residual:)` for a geometry that fits Winograd.
+  /// The one-pass forward of `conv2d(_:...:sampleBias:residual:)` for a geometry that fits Winograd;
+  /// `x` and `wt` are already contiguous.
   private static func winogradConvAdding(
-    _ geo: ConvGeometry, _ input: Tensor, weight: Tensor, bias: Tensor?, sampleBias: Tensor?, residual: Tensor?
+    _ geo: ConvGeometry, _ x: Tensor, weight wt: Tensor, bias: Tensor?, sampleBias: Tensor?, residual: Tensor?
   ) -> Tensor {
     func dense(_ t: Tensor) -> Tensor { t.isContiguous ? t : t.contiguousCopy() }
-    let x = dense(input), wt = dense(weight), b = bias.map(dense), sb = sampleBias.map(dense), res = residual.map(dense)
+    let b = bias.map(dense), sb = sampleBias.map(dense), res = residual.map(dense)
     let out = Tensor(shape: [geo.n, geo.co, geo.ho, geo.wo], zeroed: false)
     var fusion = WinogradFusion()
     fusion.sampleBias = sb.map { UnsafePointer($0.data) }

@@ -85,14 +85,10 @@ struct GeluOp: ElementMap {
   }
 }
 struct GeluGrad: ElementZip3 {
-  @inline(__always) func callAsFunction(_ g: Float, _ x: Float, _ y: Float) -> Float {
-    let tail = 0.5 * fastErfc(nonNegative: Swift.abs(x) * invSqrt2)
-    let cdf = x > 0 ? 1 - tail : tail
-    return g * (cdf + x * fastExp(-0.5 * x * x) * invSqrt2Pi)
-  }
+  @inline(__always) func callAsFunction(_ g: Float, _ x: Float, _ y: Float) -> Float { g * geluAndSlope(x).slope }
 }
-/// gelu(x) and the factor GeluGrad multiplies g by (Φ(x) + x·φ(x)), sharing one erfc: the same
-/// float operations as `GeluOp` and `GeluGrad`, so the values are identical.
+/// gelu(x) and gelu'(x) = Φ(x) + x·φ(x) (the factor GeluGrad multiplies g by), sharing one erfc;
+/// the value is the same float as `GeluOp`'s ((0.5·x)·e and x·(0.5·e) are both exact halvings).
 @inline(__always) func geluAndSlope(_ x: Float) -> (value: Float, slope: Float) {
   let a = Swift.abs(x) * invSqrt2
   let tail = 0.5 * fastErfc(nonNegative: a)  // Φ(-|x|)
