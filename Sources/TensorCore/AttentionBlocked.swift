@@ -16,15 +16,14 @@ extension Tensor {
     let blocksPerHead = (p.lq + blockRows - 1) / blockRows
     let tasks = p.heads * blocksPerHead
     let wide = VectorDispatch.useAVX512
-    Parallel.perWorker(tasks) { worker, workers in
+    Parallel.balanced(tasks) { queue in
       let scores = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, blockRows * p.lk))
       let inverse = UnsafeMutablePointer<Float>.allocate(capacity: blockRows)
       defer {
         scores.deallocate()
         inverse.deallocate()
       }
-      var t = worker
-      while t < tasks {
+      while let t = queue.next() {
         let h = t / blocksPerHead, row0 = (t % blocksPerHead) * blockRows
         let rows = Swift.min(blockRows, p.lq - row0), keys = p.visibleKeys(row0: row0, rows: rows)
         let kT = l.k.operand(k, head: h, row: 0, transposed: true)
@@ -44,7 +43,6 @@ extension Tensor {
           let s = inverse[r], row = out + r * l.o.rowStride
           for c in 0..<p.dv { row[c] *= s }
         }
-        t += workers
       }
     }
   }
@@ -68,15 +66,14 @@ extension Tensor {
     let (fq, fk, fv, fo) = (l.inputs.q, l.inputs.k, l.inputs.v, l.inputs.o)
     let (dq, dk, dv, dout) = (l.grads.q, l.grads.k, l.grads.v, l.grads.o)
     let blockRows = p.blockRows
-    Parallel.perWorker(p.heads) { worker, workers in
+    Parallel.balanced(p.heads) { queue in
       let probs = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, blockRows * p.lk))
       let dprobs = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, blockRows * p.lk))
       defer {
         probs.deallocate()
         dprobs.deallocate()
       }
-      var h = worker
-      while h < p.heads {
+      while let h = queue.next() {
         let kOp = fk.operand(k, head: h, row: 0), kT = fk.operand(k, head: h, row: 0, transposed: true)
         let vT = fv.operand(v, head: h, row: 0, transposed: true)
         var row0 = 0
@@ -116,7 +113,6 @@ extension Tensor {
             dsT, qOp, gk + dk.base(h), ldc: dk.rowStride, m: keys, n: p.d, k: rows, alpha: p.scale, beta: 1)
           row0 += rows
         }
-        h += workers
       }
     }
   }
@@ -135,16 +131,14 @@ extension Tensor {
     let strides = AptpRowStrides(
       q: fq.rowStride, k: fk.rowStride, v: fv.rowStride, o: fo.rowStride, g: dout.rowStride, gq: dq.rowStride,
       gk: dk.rowStride, gv: dv.rowStride)
-    Parallel.perWorker(p.heads) { worker, workers in
+    Parallel.balanced(p.heads) { queue in
       let scratch = alignedFloats(16 * ldk + 64)
       defer { scratch.deallocate() }
-      var h = worker
-      while h < p.heads {
+      while let h = queue.next() {
         aptp_small_head_attention_backward_avx512(
           q + fq.base(h), k + fk.base(h), v + fv.base(h), o + fo.base(h), g + dout.base(h), lse + h * p.lq,
           gq + dq.base(h), gk + dk.base(h), gv + dv.base(h), strides, p.lq, p.lk, p.d, p.dv, p.scale, p.log2Scale,
           scratch, ldk)
-        h += workers
       }
     }
   }

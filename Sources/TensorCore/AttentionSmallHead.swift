@@ -150,7 +150,7 @@ extension Tensor {
     // is bounded by the key ranges run in one sweep (`aptp_small_head_fused_rows_avx512`).
     let maxScores = wide && p.mask == nil && !p.causal
     let oneSweep = maxScores && dotValues
-    Parallel.perWorker(tasks) { worker, workers in
+    Parallel.balanced(tasks) { queue in
       let kt = alignedFloats(Swift.max(1, p.d) * ldk)
       // V packed per head: [lk, dvPad] rows for the broadcast form, Vᵀ [dv, ldk] for the dot form.
       let vp = alignedFloats(Swift.max(Swift.max(1, p.lk) * dvPad, p.dv * ldk))
@@ -168,12 +168,9 @@ extension Tensor {
       }
       vp.update(repeating: 0, count: Swift.max(Swift.max(1, p.lk) * dvPad, p.dv * ldk))
       var currentHead = -1
-      // Each worker takes a contiguous run of tasks, so it packs each head once; causal rows
-      // (whose cost grows with the row) alternate between workers instead, to stay balanced.
-      let contiguous = !p.causal
-      var t = contiguous ? worker * tasks / workers : worker
-      let end = contiguous ? (worker + 1) * tasks / workers : tasks
-      while t < end {
+      // Each worker starts on a contiguous run of tasks (so it packs few heads) and then takes
+      // over the end of the other's: causal rows, whose cost grows with the row, stay balanced too.
+      while let t = queue.next() {
         let h = t / chunks, chunk0 = (t % chunks) * rowsPerTask
         if h != currentHead {
           packHead(p, l, h, k, v, kt: kt, ldk: ldk, vp: vp, dvPad: dvPad, transposeV: dotValues)
@@ -250,7 +247,6 @@ extension Tensor {
           }
           row0 += rows
         }
-        t += contiguous ? 1 : workers
       }
     }
   }

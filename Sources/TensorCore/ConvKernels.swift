@@ -24,7 +24,7 @@ extension Tensor {
     let blocks = geo.n * perSample
     let splits = blocks > 0 && blocks < Parallel.threads ? Swift.max(1, Swift.min(Parallel.threads / blocks, geo.cog / 32)) : 1
     let tasks = blocks * splits
-    Parallel.perWorker(tasks) { worker, workers in
+    Parallel.balanced(tasks) { queue in
       let col = geo.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: geo.colRows * tile)
       let padded = geo.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, geo.paddedCount))
       defer {
@@ -32,8 +32,7 @@ extension Tensor {
         padded?.deallocate()
       }
       var paddedKey = -1
-      var t = worker
-      while t < tasks {
+      while let t = queue.next() {
         let block = t / splits, part = t % splits
         let s = block / perSample, g = (block % perSample) / tiles, c0 = (block % tiles) * tile
         let count = Swift.min(tile, spatial - c0)
@@ -56,7 +55,6 @@ extension Tensor {
         let a = MatrixOperand(
           rowMajor: UnsafeMutablePointer(mutating: w) + (g * geo.cog + ch0) * geo.colRows, cols: geo.colRows)
         Gemm.serial(a, b, o, ldc: spatial, m: channels, n: count, k: geo.colRows, beta: bias == nil ? 0 : 1)
-        t += workers
       }
     }
   }

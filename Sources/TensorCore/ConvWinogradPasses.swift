@@ -76,7 +76,7 @@ extension Tensor {
     let plan = WinogradPlan(geo)
     let tasks = geo.groups * plan.bands
     let outPlane = geo.co * geo.ho * geo.wo
-    Parallel.perWorker(tasks) { worker, workers in
+    Parallel.balanced(tasks) { queue in
       let padded = UnsafeMutablePointer<Float>.allocate(capacity: plan.paddedBandFloats)
       let v = UnsafeMutablePointer<Float>.allocate(capacity: 16 * geo.cg * plan.bandTiles)
       let m = UnsafeMutablePointer<Float>.allocate(capacity: 16 * geo.cog * plan.bandTiles)
@@ -87,8 +87,7 @@ extension Tensor {
         m.deallocate()
         scratch.deallocate()
       }
-      var t = worker
-      while t < tasks {
+      while let t = queue.next() {
         let g = t / plan.bands, band = t % plan.bands, tiles = plan.rows(ofBand: band) * plan.tw
         let xiV = geo.cg * tiles, xiM = geo.cog * tiles
         plan.forEachPiece(ofBand: band) { s, ty0, rows, offset in
@@ -112,7 +111,6 @@ extension Tensor {
               scratch: scratch)
           }
         }
-        t += workers
       }
     }
   }

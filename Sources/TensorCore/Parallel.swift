@@ -44,7 +44,8 @@ public enum Parallel {
     return true
   }()
 
-  /// Runs `body(begin, end)` over `0..<count` split into contiguous chunks across threads.
+  /// Runs `body(begin, end)` over `0..<count` split into contiguous chunks shared by the threads
+  /// (`balanced`).
   /// Work below `grain` items per thread stays on the calling thread.
   @inline(__always)
   public static func forRange(_ count: Int, grain: Int = 32768, _ body: (Int, Int) -> Void) {
@@ -53,28 +54,21 @@ public enum Parallel {
       if count > 0 { body(0, count) }
       return
     }
-    let chunk = (count + t - 1) / t
-    dispatch(t) { i in
-      let begin = i * chunk
-      let end = Swift.min(count, begin + chunk)
-      if begin < end { body(begin, end) }
+    // Pieces of at least a quarter grain, up to 16 per thread: a thread that finishes early takes
+    // over the rest of a late one's share.
+    let pieces = t * Swift.min(16, Swift.max(1, count / (t * Swift.max(1, grain / 4))))
+    let chunk = (count + pieces - 1) / pieces
+    balanced((count + chunk - 1) / chunk) { tasks in
+      while let piece = tasks.next() { body(piece * chunk, Swift.min(count, piece * chunk + chunk)) }
     }
   }
 
-  /// Runs `body(i)` for every i in `0..<count`, spread across threads (for coarse items).
+  /// Runs `body(i)` for every i in `0..<count`, shared by the threads (`balanced`; for coarse items
+  /// whose results do not depend on the thread).
   @inline(__always)
   public static func forEach(_ count: Int, _ body: (Int) -> Void) {
-    let t = Swift.min(threads, count)
-    if t <= 1 {
-      for i in 0..<count { body(i) }
-      return
-    }
-    dispatch(t) { worker in
-      var i = worker
-      while i < count {
-        body(i)
-        i += t
-      }
+    balanced(count) { tasks in
+      while let i = tasks.next() { body(i) }
     }
   }
 }
