@@ -47,6 +47,8 @@ func runCase(_ c: BenchCase) throws -> BenchResult {
     return BenchResult(name: c.name, seconds: s, work: 2.0 * Double(m * n * k), isBytes: false, sgemmSeconds: rawSgemm(m: m, n: n, k: k))
   case "conv2d_fwd", "conv2d_bwd":
     return try convCase(c, g, backward: c.op == "conv2d_bwd")
+  case "linear", "linear_bwd":
+    return try linearCase(c, g, backward: c.op == "linear_bwd")
   case "sdpa", "sdpa_bwd":
     let (b, h, lq, lk, d) = (c.int("b"), c.int("heads"), c.int("lq"), c.int("lk"), c.int("d"))
     let q = Tensor.randn([b, h, lq, d], generator: g), kt = Tensor.randn([b, h, lk, d], generator: g)
@@ -106,5 +108,27 @@ func convCase(_ c: BenchCase, _ g: Generator, backward: Bool) throws -> BenchRes
     try conv().backward(up)
   }
   let reference = rawSgemm(m: gm, n: gn, k: gk) + rawSgemm(m: gm, n: gk, k: gn) + rawSgemm(m: gk, n: gn, k: gm)
+  return BenchResult(name: c.name, seconds: s, work: 3 * flops, isBytes: false, sgemmSeconds: reference)
+}
+
+/// A linear layer [m, k] -> [m, n] with bias and a residual (as the transformer blocks use it),
+/// forward or forward + backward, with the equivalent raw GEMMs as reference.
+func linearCase(_ c: BenchCase, _ g: Generator, backward: Bool) throws -> BenchResult {
+  let (m, k, n) = (c.int("m"), c.int("k"), c.int("n"))
+  let x = Tensor.randn([m, k], generator: g), w = Tensor.randn([n, k], generator: g)
+  let b = Tensor.randn([n], generator: g), r = Tensor.randn([m, n], generator: g)
+  let flops = 2.0 * Double(m * n * k)
+  let layer = { try Tensor.linear(x, weight: w, bias: b, residual: r) }
+  if !backward {
+    let s = try measure { _ = try layer() }
+    return BenchResult(name: c.name, seconds: s, work: flops, isBytes: false, sgemmSeconds: rawSgemm(m: m, n: n, k: k))
+  }
+  for t in [x, w, b] { t.requiresGrad = true }
+  let up = Tensor.randn([m, n], generator: g)
+  let s = try measure {
+    for t in [x, w, b] { t.grad = nil }
+    try layer().backward(up)
+  }
+  let reference = rawSgemm(m: m, n: n, k: k) + rawSgemm(m: m, n: k, k: n) + rawSgemm(m: n, n: k, k: m)
   return BenchResult(name: c.name, seconds: s, work: 3 * flops, isBytes: false, sgemmSeconds: reference)
 }
