@@ -35,7 +35,8 @@ let package = Package(
       name: "CJPEG", pkgConfig: "libjpeg",
       providers: [.apt(["libjpeg62-turbo-dev"])]),
     .systemLibrary(name: "CSystem"),
-    .target(name: "CKernels"),
+    // Optimised in debug builds too: the tests run the attention and GEMM kernels on real sizes.
+    .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"])]),
     .target(name: "Formats", dependencies: ["CPNG", "CJPEG", .product(name: "Yams", package: "Yams")]),
     .target(name: "TensorCore", dependencies: ["COpenBLAS", "CSystem", "CKernels"], swiftSettings: kernelFlags),
     .target(name: "NN", dependencies: ["TensorCore", "Formats"]),

@@ -105,20 +105,33 @@ extension Tensor {
     }
     let rows = elementCount(Array(x.shape.dropLast()))
     let xc = x.isContiguous ? x.detach() : x.contiguousCopy()
-    let out = Tensor(shape: outShape, zeroed: bias == nil && residual == nil)
-    initialiseRows(out, rows: rows, bias: bias, residual: residual)
-    let (wKeep, opW) = try weight.detach().transpose(0, 1).matrixOperand()
-    Gemm.parallel(
-      MatrixOperand(rowMajor: xc.data, cols: inF), opW, out.data, ldc: outF, m: rows, n: outF, k: inF,
-      beta: bias == nil && residual == nil ? 0 : 1)
-    withExtendedLifetime(wKeep) {}
+    let out: Tensor
+    if UnpackedGemm.applies(k: inF, n: outF, avx512: VectorDispatch.useAVX512) {
+      out = Tensor(shape: outShape, zeroed: false)
+      let wT = try weight.detach().transpose(0, 1).contiguousCopy()
+      let bc = bias.map { $0.isContiguous ? $0 : $0.contiguousCopy() }
+      let rc = residual.map { $0.isContiguous ? $0 : $0.contiguousCopy() }
+      withExtendedLifetime((wT, bc, rc)) {
+        UnpackedGemm.run(
+          a: xc.data, m: rows, k: inF, b: wT.data, n: outF, bias: bc?.data, residual: rc?.data, c: out.data)
+      }
+    } else {
+      out = Tensor(shape: outShape, zeroed: bias == nil && residual == nil)
+      initialiseRows(out, rows: rows, bias: bias, residual: residual)
+      let (wKeep, opW) = try weight.detach().transpose(0, 1).matrixOperand()
+      Gemm.parallel(
+        MatrixOperand(rowMajor: xc.data, cols: inF), opW, out.data, ldc: outF, m: rows, n: outF, k: inF,
+        beta: bias == nil && residual == nil ? 0 : 1)
+      withExtendedLifetime(wKeep) {}
+    }
     let inputs = [x, weight] + [bias, residual].compactMap { $0 }
     return out.record("linear", inputs) { g in
       let g2 = try g.reshape([rows, outF])
       let x2 = try xc.reshape([rows, inF])
       var grads: [Tensor?] = [
-        x.requiresGrad ? try g2.matmul(weight.detach()).reshape(x.shape) : nil,
-        weight.requiresGrad ? try g2.transpose(0, 1).matmul(x2) : nil,
+        x.requiresGrad
+          ? try (UnpackedGemm.product(g2, weight.detach()) ?? g2.matmul(weight.detach())).reshape(x.shape) : nil,
+        weight.requiresGrad ? try UnpackedGemm.transposedProduct(g2, x2) ?? g2.transpose(0, 1).matmul(x2) : nil,
       ]
       if let bias { grads.append(bias.requiresGrad ? try g2.sum(axes: [0]) : nil) }
       if let residual { grads.append(residual.requiresGrad ? g : nil) }

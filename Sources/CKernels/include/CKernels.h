@@ -73,3 +73,11 @@ void aptp_geglu_avx512(const float *x, long rows, long n, float *out);
 /// [rows, n] the upstream gradient, dx[.., i] = g · gelu(x) and dx[.., n + i] = (g · v) · gelu'(x),
 /// the operations of TensorCore's `geluAndSlope` in the same order. AVX-512F only.
 void aptp_geglu_backward_avx512(const float *x, const float *g, long rows, long n, float *dx);
+
+/// C [m, n] = bias [n] + residual [m, n] + A [m, k] · B [k, n] with A[r, kk] at a[r·ars + kk·aks]
+/// (so A may be a transposed view) and B, residual, C row-major with leading dimensions ldb / ldr /
+/// ldc (bias and residual may be NULL), without packing: for short inner dimensions, where packing
+/// costs as much as the product, and small C. AVX-512F only.
+void aptp_gemm_unpacked_avx512(
+    const float *a, long ars, long aks, long m, long k, const float *b, long ldb, long n, const float *bias,
+    const float *residual, long ldr, float *c, long ldc);
