@@ -35,6 +35,19 @@ __attribute__((target("avx512f,avx512dq"))) static inline __m512 aptp_exp2_weigh
   return _mm512_maskz_scalef_ps(live, p, t);
 }
 
+/// `aptp_exp2_weights_16` with a degree-4 minimax polynomial (relative error < 2.7e-6, one FMA
+/// fewer): for the forward's attention weights, whose common relative error cancels in the
+/// normalisation; ~6% of the one-sweep forward's instructions.
+__attribute__((target("avx512f,avx512dq"))) static inline __m512 aptp_exp2_weights4_16(__m512 t, __mmask16 live) {
+  __m512 f = _mm512_reduce_ps(t, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+  __m512 p = _mm512_set1_ps(1.3534120e-2f);
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(5.2011480e-2f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(2.4144280e-1f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(6.9300383e-1f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0000026f));
+  return _mm512_maskz_scalef_ps(live, p, t);
+}
+
 /// The lanes of the 16 keys from j on that are below `visible` (padding past it gets weight 0).
 static inline __mmask16 live_keys(long j, long visible) {
   return visible - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (visible - j)) - 1);

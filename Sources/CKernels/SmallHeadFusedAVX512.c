@@ -37,10 +37,10 @@ TARGET static inline __attribute__((always_inline)) void step4(
     e2 = _mm512_fmadd_ps(_mm512_set1_ps(qs[32 + c]), k, e2);
     e3 = _mm512_fmadd_ps(_mm512_set1_ps(qs[48 + c]), k, e3);
   }
-  e0 = aptp_exp2_weights_16(e0, live);
-  e1 = aptp_exp2_weights_16(e1, live);
-  e2 = aptp_exp2_weights_16(e2, live);
-  e3 = aptp_exp2_weights_16(e3, live);
+  e0 = aptp_exp2_weights4_16(e0, live);
+  e1 = aptp_exp2_weights4_16(e1, live);
+  e2 = aptp_exp2_weights4_16(e2, live);
+  e3 = aptp_exp2_weights4_16(e3, live);
   z->t0 = _mm512_add_ps(z->t0, e0);
   z->t1 = _mm512_add_ps(z->t1, e1);
   z->t2 = _mm512_add_ps(z->t2, e2);
@@ -107,8 +107,8 @@ TARGET static inline __attribute__((always_inline)) void step2(
     e0 = _mm512_fmadd_ps(_mm512_set1_ps(qs[c]), k, e0);
     e1 = _mm512_fmadd_ps(_mm512_set1_ps(qs[16 + c]), k, e1);
   }
-  e0 = aptp_exp2_weights_16(e0, live);
-  e1 = aptp_exp2_weights_16(e1, live);
+  e0 = aptp_exp2_weights4_16(e0, live);
+  e1 = aptp_exp2_weights4_16(e1, live);
   z->t0 = _mm512_add_ps(z->t0, e0);
   z->t1 = _mm512_add_ps(z->t1, e1);
 #define CHANNEL(c)                                   \
@@ -135,10 +135,10 @@ TARGET static inline __attribute__((always_inline)) void step2_twice(
     f1 = _mm512_fmadd_ps(q1, l, f1);
   }
   const __mmask16 all = (__mmask16)0xFFFF;
-  e0 = aptp_exp2_weights_16(e0, all);
-  e1 = aptp_exp2_weights_16(e1, all);
-  f0 = aptp_exp2_weights_16(f0, all);
-  f1 = aptp_exp2_weights_16(f1, all);
+  e0 = aptp_exp2_weights4_16(e0, all);
+  e1 = aptp_exp2_weights4_16(e1, all);
+  f0 = aptp_exp2_weights4_16(f0, all);
+  f1 = aptp_exp2_weights4_16(f1, all);
   z->t0 = _mm512_add_ps(z->t0, _mm512_add_ps(e0, f0));
   z->t1 = _mm512_add_ps(z->t1, _mm512_add_ps(e1, f1));
 #define CHANNEL(c)                                                                   \
