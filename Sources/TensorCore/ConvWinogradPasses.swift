@@ -162,17 +162,22 @@ extension Tensor {
         t += workers
       }
     }
-    let total = geo.groups * perGroup
-    for wk in 1..<workers {
-      let src = partial.data + wk * total
-      for i in 0..<total { partial.data[i] += src[i] }
-    }
+    // Per output channel (in parallel): the workers' dU planes summed in worker order, then
     // dw = Gᵀ dU G per kernel: each row (d0..d3) maps to (d0 + ½d1 + ½d2, ½d1 - ½d2, ½d1 + ½d2 + d3).
+    let total = geo.groups * perGroup, step = geo.cog * geo.cg
     let gw = Tensor(shape: shape, zeroed: false)
-    for g in 0..<geo.groups {
-      for o in 0..<geo.cog {
+    Parallel.forRange(geo.groups * geo.cog, grain: Swift.max(1, 4096 / Swift.max(1, geo.cg))) { first, end in
+      for go in first..<end {
+        let g = go / geo.cog, o = go % geo.cog
+        for xi in 0..<16 {
+          let plane = partial.data + (g * 16 + xi) * step + o * geo.cg
+          for wk in 1..<workers {
+            let src = plane + wk * total
+            for i in 0..<geo.cg { plane[i] += src[i] }
+          }
+        }
         for i in 0..<geo.cg {
-          let base = partial.data + (g * 16 * geo.cog + o) * geo.cg + i, step = geo.cog * geo.cg
+          let base = partial.data + (g * 16 * geo.cog + o) * geo.cg + i
           func row(_ r: Int) -> SIMD4<Float> {
             SIMD4(base[4 * r * step], base[(4 * r + 1) * step], base[(4 * r + 2) * step], base[(4 * r + 3) * step])
           }

@@ -151,23 +151,45 @@ public final class Adam: Optimizer {
     Adam(groups: groups, betas: betas, eps: eps, decoupled: true)
   }
 
+  /// Updates every parameter with a gradient. All parameters' elements form one parallel loop, so
+  /// the many small tensors (biases, norms, 32-channel kernels) neither run serially nor pay a
+  /// thread hand-off each.
   public func step() throws {
     stepCount += 1
+    var updates: [AdamUpdate] = []
+    var keep: [Tensor] = []
     try forEachParam { gi, pi, p, g in
       let t = Float(state.nextStep(gi, pi))
       let c1 = 1 - Glibc.powf(beta1, t), c2 = 1 - Glibc.powf(beta2, t)
-      let lr = groups[gi].lr, wd = groups[gi].weightDecay
-      let m = state.buffer(gi, pi, "exp_avg", like: p).data, v = state.buffer(gi, pi, "exp_avg_sq", like: p).data
-      let x = p.data, gr = g.data
-      let (b1, b2, eps, decoupled) = (beta1, beta2, self.eps, self.decoupled)
-      let stepSize = lr / c1, rc2 = 1 / c2.squareRoot()
-      Parallel.forRange(p.count, grain: 16384) { b, e in
-        for i in b..<e {
-          var d = gr[i]
-          if decoupled { x[i] *= 1 - lr * wd } else { d += wd * x[i] }
-          m[i] = b1 * m[i] + (1 - b1) * d
-          v[i] = b2 * v[i] + (1 - b2) * d * d
-          x[i] -= stepSize * m[i] / (v[i].squareRoot() * rc2 + eps)
+      let m = state.buffer(gi, pi, "exp_avg", like: p), v = state.buffer(gi, pi, "exp_avg_sq", like: p)
+      keep += [p, g, m, v]
+      updates.append(
+        AdamUpdate(
+          x: p.data, g: g.data, m: m.data, v: v.data, first: (updates.last?.end ?? 0), count: p.count,
+          lr: groups[gi].lr, weightDecay: groups[gi].weightDecay, stepSize: groups[gi].lr / c1,
+          rc2: 1 / c2.squareRoot()))
+    }
+    let total = updates.last?.end ?? 0
+    let (b1, b2, eps, decoupled) = (beta1, beta2, self.eps, self.decoupled)
+    withExtendedLifetime(keep) {
+      // A tensor listed twice (in two groups) is updated twice, one update after the other.
+      guard Set(updates.map { UnsafeRawPointer($0.x) }).count == updates.count else {
+        for u in updates {
+          Parallel.forRange(u.count, grain: 16384) { b, e in u.apply((u.first + b)..<(u.first + e), b1, b2, eps, decoupled) }
+        }
+        return
+      }
+      Parallel.forRange(total, grain: 16384) { begin, end in
+        // The first update overlapping [begin, end) (binary search), then the following ones.
+        var low = 0, high = updates.count - 1
+        while low < high {
+          let mid = (low + high) / 2
+          if updates[mid].end <= begin { low = mid + 1 } else { high = mid }
+        }
+        var u = low
+        while u < updates.count && updates[u].first < end {
+          updates[u].apply(Swift.max(begin, updates[u].first)..<Swift.min(end, updates[u].end), b1, b2, eps, decoupled)
+          u += 1
         }
       }
     }
@@ -225,6 +247,31 @@ public enum LRSchedule: Sendable, Equatable {
       if step < w { return Float(step) / Float(Swift.max(1, w)) }
       let progress = Float(step - w) / Float(Swift.max(1, total - w))
       return Swift.max(0, 0.5 * (1 + Glibc.cosf(Float.pi * progress)))
+    }
+  }
+}
+
+/// One parameter's Adam update: its tensors' storage, its place in the step's combined element
+/// range, and the step's constants for it.
+struct AdamUpdate {
+  let x: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>
+  let m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>
+  /// Position of element 0 in the combined range.
+  let first: Int
+  let count: Int
+  let lr: Float, weightDecay: Float, stepSize: Float, rc2: Float
+  var end: Int { first + count }
+
+  /// Updates the elements whose combined positions are in `range`.
+  @inline(__always)
+  func apply(_ range: Range<Int>, _ b1: Float, _ b2: Float, _ eps: Float, _ decoupled: Bool) {
+    for j in range {
+      let i = j - first
+      var d = g[i]
+      if decoupled { x[i] *= 1 - lr * weightDecay } else { d += weightDecay * x[i] }
+      m[i] = b1 * m[i] + (1 - b1) * d
+      v[i] = b2 * v[i] + (1 - b2) * d * d
+      x[i] -= stepSize * m[i] / (v[i].squareRoot() * rc2 + eps)
     }
   }
 }

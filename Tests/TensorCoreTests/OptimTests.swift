@@ -129,6 +129,30 @@ final class OptimTests: XCTestCase {
     assertClose(got, [0.192583382, -0.674764633, 1.64432108], rtol: 1e-5, atol: 1e-6, "torch")
   }
 
+  func testAdamOverManyTensorsEqualsOneTensorAtATime() throws {
+    // One step's combined element loop (split into pieces across threads, crossing tensor ends)
+    // gives each tensor exactly the update it gets alone; a tensor listed in two groups is updated
+    // twice, one update after the other.
+    let sizes = [5, 70_000, 1, 33, 40_000, 16_384]
+    func tensors() -> [Tensor] {
+      sizes.enumerated().map { i, n in
+        let t = Tensor.randn([n], generator: Generator(seed: UInt64(700 + i)))
+        t.grad = Tensor.randn([n], generator: Generator(seed: UInt64(800 + i)))
+        return t
+      }
+    }
+    let together = tensors(), alone = tensors()
+    try Adam.adamW(groups: [ParamGroup(params: Array(together[..<3]), lr: 0.1, weightDecay: 0.1), ParamGroup(params: Array(together[3...]), lr: 0.02)]).step()
+    for (i, t) in alone.enumerated() {
+      try Adam.adamW(groups: [ParamGroup(params: [t], lr: i < 3 ? 0.1 : 0.02, weightDecay: i < 3 ? 0.1 : 0)]).step()
+    }
+    for (a, b) in zip(together, alone) { XCTAssertEqual(a.toArray(), b.toArray()) }
+    let twice = tensors()[0], once = tensors()[0]
+    try Adam.adamW(groups: [ParamGroup(params: [twice], lr: 0.1), ParamGroup(params: [twice], lr: 0.1)]).step()
+    try Adam.adamW(groups: [ParamGroup(params: [once], lr: 0.1)]).step()
+    XCTAssertNotEqual(twice.toArray(), once.toArray())
+  }
+
   func testAdamManySteps() throws {
     // Bias correction fades over steps; 50 steps keep the formula honest past the first few.
     let got = try run({ Adam(groups: [ParamGroup(params: $0, lr: 0.05)], decoupled: false) }, steps: 50)
