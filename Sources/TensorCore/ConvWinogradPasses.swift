@@ -166,7 +166,7 @@ extension Tensor {
     // dw = Gᵀ dU G per kernel: each row (d0..d3) maps to (d0 + ½d1 + ½d2, ½d1 - ½d2, ½d1 + ½d2 + d3).
     let total = geo.groups * perGroup, step = geo.cog * geo.cg
     let gw = Tensor(shape: shape, zeroed: false)
-    Parallel.forRange(geo.groups * geo.cog, grain: Swift.max(1, 4096 / Swift.max(1, geo.cg))) { first, end in
+    Parallel.forRange(geo.groups * geo.cog, grain: Swift.max(1, 256 / Swift.max(1, geo.cg))) { first, end in
       for go in first..<end {
         let g = go / geo.cog, o = go % geo.cog
         for xi in 0..<16 {
