@@ -4,6 +4,8 @@
 // channels, the elementwise products become one [cout x cin] x [cin x tiles] GEMM per position ξ of
 // the 4x4 transformed tile, 2.25x fewer multiply-adds than im2col. Transforms use only ±1 and ±1/2.
 
+import CKernels
+
 extension ConvGeometry {
   /// Whether the Winograd path applies: 3x3 kernel, stride 1, no dilation, channels enough for
   /// its GEMMs to pay for the transforms, and at least 256 output positions per call. The weight
@@ -27,6 +29,8 @@ struct WinogradPlan {
   let wp: Int
   let bandRows: Int, bands: Int
   var bandTiles: Int { bandRows * tw }
+  /// Whether the input transform runs its AVX-512 build (read on the calling thread at init).
+  let wide = VectorDispatch.useAVX512
 
   init(_ geo: ConvGeometry) {
     self.geo = geo
@@ -87,6 +91,7 @@ struct WinogradPlan {
     for r in 0..<rows {
       let r0 = padded + 2 * (ty0 + r) * wp, r1 = r0 + wp, r2 = r1 + wp, r3 = r2 + wp
       let out = v + r * tw
+      var tx = wide ? aptp_winograd_input_row_avx512(r0, wp, tw, out, xiStride) : 0
       // Bᵀ d down the columns: rows d0 - d2, d1 + d2, d2 - d1, d1 - d3; then (·) B along each row:
       // a row (x0, x1, x2, x3) of a tile becomes (x0 - x2, x1 + x2, x2 - x1, x1 - x3).
       @inline(__always) func emit<V: SplitLanes>(_ j: Int, _ tx: Int, _ near: V, _ far: V) {
@@ -107,7 +112,6 @@ struct WinogradPlan {
         emit(2, tx, a2 - a1, b2 - b1)
         emit(3, tx, a1 - a3, b1 - b3)
       }
-      var tx = 0
       while tx + 8 <= tw {
         tiles(tx, SIMD16<Float>.self)
         tx += 8

@@ -267,6 +267,25 @@ final class ConvKernelPathTests: XCTestCase {
     XCTAssertFalse(few.fitsWinograd, "64 output positions go to im2col")
   }
 
+  func testWinogradInputTransformBuildsGiveTheSameFloats() throws {
+    // Rows of 27 tiles run the AVX-512 transform's 16- and 8-tile steps and the Swift loops for the
+    // last 3; rows of 8 only its 8-tile step. Forward and both gradients must match bit for bit.
+    for (i, (h, w)) in [(10, 54), (16, 16)].enumerated() {
+      func run(_ wide: Bool) throws -> [[Float]] {
+        try VectorDispatch.$allowAVX512.withValue(wide) {
+          let g = Generator(seed: 395 + UInt64(i))
+          let x = Tensor.randn([2, 8, h, w], generator: g), weight = Tensor.randn([8, 8, 3, 3], generator: g)
+          x.requiresGrad = true
+          weight.requiresGrad = true
+          let out = try Tensor.conv2d(x, weight: weight, bias: nil, stride: (1, 1), padding: (1, 1))
+          try out.backward(Tensor.randn(out.shape, generator: g))
+          return [out.toArray(), x.grad?.toArray() ?? [], weight.grad?.toArray() ?? []]
+        }
+      }
+      XCTAssertEqual(try run(true), try run(false), "\(h)x\(w)")
+    }
+  }
+
   /// conv2d with a per-sample bias and a residual folded into the Winograd output pass equals the
   /// conv followed by the two adds bit for bit; other geometries, broadcast shapes and autograd
   /// take the separate ops, whose gradients reach every operand.

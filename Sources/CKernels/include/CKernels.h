@@ -81,3 +81,9 @@ void aptp_geglu_backward_avx512(const float *x, const float *g, long rows, long 
 void aptp_gemm_unpacked_avx512(
     const float *a, long ars, long aks, long m, long k, const float *b, long ldb, long n, const float *bias,
     const float *residual, long ldr, float *c, long ldc);
+
+/// Winograd F(2x2, 3x3) input transform of one row of `tiles` tiles: the four padded input rows
+/// start at r0, wp floats apart (wp = 2·tiles + 2); plane ξ of the result starts at
+/// out + ξ·xiStride. Transforms tiles 0 ..< n in steps of 16 and 8 and returns n (the caller does the
+/// rest). The same floats as TensorCore's `WinogradPlan.inputTransform`. AVX-512F only.
+long aptp_winograd_input_row_avx512(const float *r0, long wp, long tiles, float *out, long xiStride);
