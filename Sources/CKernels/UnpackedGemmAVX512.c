@@ -13,10 +13,9 @@ static inline __mmask16 live_columns(long j, long n) {
   return n - j >= 16 ? (__mmask16)0xFFFF : n - j <= 0 ? (__mmask16)0 : (__mmask16)((1u << (n - j)) - 1);
 }
 
-/// R rows x 32 columns (j, j + 16) of C: accumulators start at bias + residual, add A[r, :]·B[:, j..]
-/// (A[r, kk] at a[r·ars + kk·aks]),
-/// and are stored under the column masks. R is a constant after inlining, so the 2R accumulators
-/// stay in registers.
+/// R rows x 32 columns (j, j + 16) of C: the accumulators start at bias + residual, add
+/// A[r, :]·B[:, j..] (A[r, kk] at a[r·ars + kk·aks]) and are stored under the column masks. R is a
+/// constant after inlining, so the 2R accumulators stay in registers.
 TARGET static inline __attribute__((always_inline)) void block(
     long R, const float *a, long ars, long aks, long k, const float *b, long ldb, long j, __mmask16 m0, __mmask16 m1,
     const float *bias, const float *residual, long ldr, float *c, long ldc) {

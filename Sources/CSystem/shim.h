@@ -12,8 +12,10 @@ static inline void aptp_cpu_relax(void) {
 #endif
 }
 
-/// A participant's share of a parallel loop's tasks, as one word: back << 32 | front. The owner
-/// takes tasks from the front; the others, once their own range is empty, from the back.
+// Work sharing (TensorCore's `Parallel.balanced`): each participant's share of a loop's tasks is
+// one word, back << 32 | front. The owner takes tasks from the front; the others, once their own
+// share is empty, from the back.
+
 /// Takes the front task of `range`; -1 when it is empty.
 static inline long aptp_range_take_front(unsigned long long *range) {
   unsigned long long word = __atomic_load_n(range, __ATOMIC_RELAXED);
