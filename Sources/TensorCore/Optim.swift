@@ -175,7 +175,9 @@ public final class Adam: Optimizer {
       // A tensor listed twice (in two groups) is updated twice, one update after the other.
       guard Set(updates.map { UnsafeRawPointer($0.x) }).count == updates.count else {
         for u in updates {
-          Parallel.forRange(u.count, grain: 16384) { b, e in u.apply((u.first + b)..<(u.first + e), b1, b2, eps, decoupled) }
+          Parallel.forRange(u.count, grain: 16384) { b, e in
+            u.apply((u.first + b)..<(u.first + e), b1, b2, eps, decoupled)
+          }
         }
         return
       }

@@ -30,10 +30,11 @@ public struct TaskCursor {
 }
 
 extension Parallel {
-  /// Runs `body(cursor)` once on each of min(threads, count) threads (once per block of 2^31 tasks); the cursors hand out the
-  /// tasks 0..<count, each exactly once — first each thread's own contiguous share, then whatever
-  /// is left of the others'. Only for tasks whose results do not depend on the thread that runs
-  /// them (disjoint outputs, no per-thread accumulators), so results stay deterministic.
+  /// Runs `body(cursor)` once on each of min(threads, count) threads (once per block of 2^31
+  /// tasks); the cursors hand out the tasks 0..<count, each exactly once — first each thread's own
+  /// contiguous share, then whatever is left of the others'. Only for tasks whose results do not
+  /// depend on the thread that runs them (disjoint outputs, no per-thread accumulators), so
+  /// results stay deterministic.
   @inline(__always)
   public static func balanced(_ count: Int, _ body: (TaskCursor) -> Void) {
     // The range words hold 32-bit positions; larger task counts (none in practice) run in blocks.

@@ -44,9 +44,10 @@ enum UnpackedGemm {
   }
 
   /// aᵀ · b [m, n] for a [r, m], b [r, n] — a weight gradient: small result, long reduction — when
-  /// m <= 192, n <= 1024 and the CPU has AVX-512 (nil otherwise; with m = 256 and 512 sgemm was
-  /// faster in the `aptp-bench` linear cases: each 8-row block of the result streams all of b). The rows are split into parts whose
-  /// partial products are added in part order, so the result depends only on the thread count.
+  /// m <= 192, n <= 1024 and the CPU has AVX-512 (nil otherwise: with m = 256 and 512 sgemm was
+  /// faster in the `aptp-bench` linear cases, each 8-row block of the result streaming all of b).
+  /// The rows are split into parts whose partial products are added in part order, so the result
+  /// depends only on the thread count.
   static func transposedProduct(_ a: Tensor, _ b: Tensor) -> Tensor? {
     guard a.rank == 2, b.rank == 2, a.shape[0] == b.shape[0], VectorDispatch.useAVX512 else { return nil }
     let (r, m, n) = (a.shape[0], a.shape[1], b.shape[1])

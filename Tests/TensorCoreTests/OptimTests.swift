@@ -142,7 +142,11 @@ final class OptimTests: XCTestCase {
       }
     }
     let together = tensors(), alone = tensors()
-    try Adam.adamW(groups: [ParamGroup(params: Array(together[..<3]), lr: 0.1, weightDecay: 0.1), ParamGroup(params: Array(together[3...]), lr: 0.02)]).step()
+    let groups = [
+      ParamGroup(params: Array(together[..<3]), lr: 0.1, weightDecay: 0.1),
+      ParamGroup(params: Array(together[3...]), lr: 0.02),
+    ]
+    try Adam.adamW(groups: groups).step()
     for (i, t) in alone.enumerated() {
       try Adam.adamW(groups: [ParamGroup(params: [t], lr: i < 3 ? 0.1 : 0.02, weightDecay: i < 3 ? 0.1 : 0)]).step()
     }

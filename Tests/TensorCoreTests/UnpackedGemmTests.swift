@@ -11,7 +11,8 @@ final class UnpackedGemmTests: XCTestCase {
     _ m: Int, _ k: Int, _ n: Int, bias: Bool, residual: Bool, avx512: Bool
   ) throws -> [[Float]] {
     try VectorDispatch.$allowAVX512.withValue(avx512) {
-      let x = Tensor.randn([m, k], generator: Generator(seed: 910)), w = Tensor.randn([n, k], generator: Generator(seed: 911))
+      let x = Tensor.randn([m, k], generator: Generator(seed: 910))
+      let w = Tensor.randn([n, k], generator: Generator(seed: 911))
       let b = bias ? Tensor.randn([n], generator: Generator(seed: 912)) : nil
       let r = residual ? Tensor.randn([m, n], generator: Generator(seed: 913)) : nil
       for t in [x, w] + [b, r].compactMap({ $0 }) { t.requiresGrad = true }
@@ -40,7 +41,8 @@ final class UnpackedGemmTests: XCTestCase {
     // 1030 rows give four parts (partials added after); m = 192 is the largest result height taken.
     guard VectorDispatch.useAVX512 else { throw XCTSkip("needs AVX-512") }
     for (r, m, n) in [(1030, 5, 3), (1030, 192, 40), (7, 9, 17)] {
-      let a = Tensor.randn([r, m], generator: Generator(seed: 920)), b = Tensor.randn([r, n], generator: Generator(seed: 921))
+      let a = Tensor.randn([r, m], generator: Generator(seed: 920))
+      let b = Tensor.randn([r, n], generator: Generator(seed: 921))
       let product = try XCTUnwrap(UnpackedGemm.transposedProduct(a, b))
       let av = a.toArray(), bv = b.toArray()
       var expected = [Float](repeating: 0, count: m * n)
