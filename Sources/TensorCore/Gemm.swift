@@ -105,12 +105,8 @@ extension Gemm {
     m: Int, n: Int, k: Int, alpha: Float, beta: Float, parts: Int
   ) {
     let block = ((k + parts - 1) / parts + 15) / 16 * 16
-    let partials = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, (parts - 1) * m * n))
-    defer { partials.deallocate() }
-    Parallel.forEach(parts) { p in
+    summedInParts(parts, m: m, n: n, into: c, ldc: ldc) { p, out, ld in
       let start = p * block, size = Swift.min(block, k - start)
-      let out = p == 0 ? c : partials + (p - 1) * m * n
-      let ld = p == 0 ? ldc : n
       if size <= 0 {
         if p > 0 { out.update(repeating: 0, count: m * n) }
         return
@@ -119,9 +115,27 @@ extension Gemm {
         a.offset(row: 0, col: start), b.offset(row: start, col: 0), out, ldc: ld, m: m, n: n, k: size, alpha: alpha,
         beta: p == 0 ? beta : 0)
     }
-    for p in 1..<parts {
-      let partial = partials + (p - 1) * m * n
-      for i in 0..<m { for j in 0..<n { c[i * ldc + j] += partial[i * n + j] } }
+  }
+
+  /// C [m, n] as the sum of `parts` partial results computed in parallel: `part(p, out, ld)` writes
+  /// part 0 into C itself (leading dimension ldc) and part p > 0 into a dense [m, n] scratch
+  /// (leading dimension n), which is then added to C in part order — so the result depends on
+  /// the number of parts, not on which thread ran which.
+  static func summedInParts(
+    _ parts: Int, m: Int, n: Int, into c: UnsafeMutablePointer<Float>, ldc: Int,
+    _ part: (_ p: Int, _ out: UnsafeMutablePointer<Float>, _ ld: Int) -> Void
+  ) {
+    let partials = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, (parts - 1) * m * n))
+    defer { partials.deallocate() }
+    Parallel.forEach(parts) { p in
+      part(p, p == 0 ? c : partials + (p - 1) * m * n, p == 0 ? ldc : n)
+    }
+    guard parts > 1 else { return }
+    Parallel.forRange(m, grain: Swift.max(1, 32_768 / Swift.max(n, 1))) { first, end in
+      for p in 1..<parts {
+        let partial = partials + (p - 1) * m * n
+        for i in first..<end { for j in 0..<n { c[i * ldc + j] += partial[i * n + j] } }
+      }
     }
   }
 }

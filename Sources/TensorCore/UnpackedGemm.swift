@@ -56,22 +56,10 @@ enum UnpackedGemm {
     // Two parts per thread (a late thread's second part moves to the other), at least 256 rows each.
     let parts = Swift.max(1, Swift.min(2 * Parallel.threads, r / 256))
     let out = Tensor(shape: [m, n], zeroed: false)
-    let partials = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, (parts - 1) * m * n))
-    defer { partials.deallocate() }
     withExtendedLifetime((ac, bc)) {
-      Parallel.forEach(parts) { p in
+      Gemm.summedInParts(parts, m: m, n: n, into: out.data, ldc: n) { p, c, ld in
         let first = p * r / parts, rows = (p + 1) * r / parts - first
-        let c = p == 0 ? out.data : partials + (p - 1) * m * n
-        aptp_gemm_unpacked_avx512(ac.data + first * m, 1, m, m, rows, bc.data + first * n, n, n, nil, nil, 0, c, n)
-      }
-    }
-    if parts > 1 {
-      let total = out.data
-      Parallel.forRange(m * n) { begin, end in
-        for p in 1..<parts {
-          let src = partials + (p - 1) * m * n
-          for i in begin..<end { total[i] += src[i] }
-        }
+        aptp_gemm_unpacked_avx512(ac.data + first * m, 1, m, m, rows, bc.data + first * n, n, n, nil, nil, 0, c, ld)
       }
     }
     return out
